@@ -1,0 +1,10 @@
+// Each area binds itself; module.cpp calls them in a fixed order, types first.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace facenorm {
+void bind_errors(pybind11::module_& m);
+void bind_image(pybind11::module_& m);
+void bind_face(pybind11::module_& m);
+}  // namespace facenorm

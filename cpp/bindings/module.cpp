@@ -1,0 +1,21 @@
+#include <opencv2/core.hpp>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "facenorm's C++ core. Use the public API in `facenorm`, not this module directly.";
+  m.attr("__version__") = FACENORM_VERSION;
+  pybind11::dict build;
+  build["opencv"] = CV_VERSION;
+  build["dlib_data_dir"] = FACENORM_DLIB_DATA_DIR;
+  build["opencv_data_dir"] = FACENORM_OPENCV_DATA_DIR;
+#ifdef NDEBUG
+  build["build_type"] = "release";
+#else
+  build["build_type"] = "debug";
+#endif
+  m.attr("build_info") = build;
+  facenorm::bind_errors(m);
+  facenorm::bind_image(m);
+  facenorm::bind_face(m);
+}
