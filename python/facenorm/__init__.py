@@ -1,0 +1,43 @@
+"""facenorm: objective measurement of facial anomalies (cleft lip, facial palsy) from photographs.
+
+Conventions (every function): images are NumPy uint8 (H, W, 3) RGB, C-contiguous; landmarks are
+float32 (68, 2) pixel (x, y) in iBUG 300-W order, 0-based. Nothing is cast silently: a wrong
+dtype raises InputTypeError (a TypeError), a wrong shape InputError (a ValueError).
+"""
+from ._core import (  # noqa: F401  (the public API re-exports the core)
+    __version__,
+    build_info,
+    FacenormError,
+    InputError,
+    InputTypeError,
+    MissingFileError,
+    ImageDecodeError,
+    NoFaceError,
+    MultipleFacesError,
+    ModelError,
+    DatasetError,
+    BackendError,
+    FaceBox,
+    HeadPose,
+    AlignedFace,
+    RegionCrop,
+    read_image,
+    decode_image,
+    read_image_header,
+    write_image,
+    head_pose,
+    is_frontal,
+    generic_face_model_3d,
+    align_face,
+    region_mask,
+    crop_region,
+    DEFAULT_MAX_IMAGE_PIXELS,
+    MIN_IMAGE_SIDE,
+)
+from .detection import FaceDetector, LandmarkPredictor  # noqa: F401
+from .arrays import as_rgb8  # noqa: F401
+from .pipeline import FaceRecord, ImageResult, FacePipeline  # noqa: F401
+from . import models  # noqa: F401
+
+REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
+DETECTORS = ("hog", "cnn", "haar", "lbp")

@@ -1,0 +1,38 @@
+"""facenorm landmarks IMG... : boxes, 68 landmarks and head pose for every image."""
+import sys
+
+from .main import emit_json
+
+
+def register(sub):
+    p = sub.add_parser("landmarks", help="detect faces, 68 landmarks and head pose")
+    p.add_argument("images", nargs="+", metavar="IMG")
+    p.add_argument("--detector", default="hog", choices=["hog", "cnn", "haar", "lbp"])
+    p.add_argument("--model", default="dlib",
+                   help="landmark model: 'dlib' (default) or the path of a dlib 68-point .dat file")
+    p.add_argument("--policy", default="largest", choices=["largest", "all", "error"],
+                   help="what to do with several faces (default: the largest)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..pipeline import FacePipeline
+
+    model = None if args.model == "dlib" else args.model
+    pipeline = FacePipeline(detector=args.detector, landmark_model=model, policy=args.policy)
+    results = [pipeline.analyze(path) for path in args.images]
+    if args.json:
+        emit_json({"images": [r.to_json() for r in results]})
+    else:
+        for r in results:
+            if r.error:
+                print(f"{r.path}: error: {r.error}")
+            for i, f in enumerate(r.faces):
+                p = f.pose
+                print(f"{r.path}: face {i} box={[round(v) for v in f.box.to_list()]} "
+                      f"yaw={p.yaw:.1f} pitch={p.pitch:.1f} roll={p.roll:.1f}")
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        print(f"facenorm landmarks: {failed} of {len(results)} images failed", file=sys.stderr)
+    return 1 if failed == len(results) else 0

@@ -1,0 +1,55 @@
+"""Entry point of `facenorm` / `python -m facenorm`.
+
+Every command that reports takes --json and then prints exactly one JSON document on stdout;
+logs and progress bars go to stderr. Exit codes: 0 success, 1 a facenorm error, 2 bad usage.
+"""
+import argparse
+import importlib
+import json
+import sys
+
+# Command modules in the order `facenorm --help` lists them.
+COMMAND_MODULES = ["landmarks", "prepare", "demo", "fetch_models"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="facenorm", description="Objective measurement of facial anomalies.")
+    parser.add_argument("--version", action="version", version=f"facenorm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"facenorm.cli.{name}")
+        except ModuleNotFoundError as e:  # a command still being written must not break the others
+            if e.name != f"facenorm.cli.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def emit_json(document) -> None:
+    json.dump(document, sys.stdout, indent=None, separators=(",", ":"))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def main(argv=None) -> int:
+    from .. import FacenormError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except FacenormError as e:
+        print(f"facenorm {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        if getattr(args, "json", False):
+            emit_json({"error": str(e), "error_type": type(e).__name__})
+        return 1
+    except KeyboardInterrupt:
+        print("facenorm: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,85 @@
+"""Detect -> landmarks -> pose for one image; the unit every command and batch job reuses."""
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import numpy as np
+
+from . import _core
+from .detection import FaceDetector, LandmarkPredictor
+
+
+@dataclass
+class FaceRecord:
+    box: "_core.FaceBox"
+    landmarks: np.ndarray  # float32 (68, 2) pixel (x, y), iBUG order
+    pose: "_core.HeadPose"
+    frontal: bool
+
+    def to_json(self) -> dict:
+        return {
+            "box": [round(float(v), 2) for v in self.box.to_list()],
+            "landmarks": [[round(float(x), 2), round(float(y), 2)] for x, y in self.landmarks],
+            "pose": {k: round(float(v), 3) for k, v in self.pose.to_dict().items()},
+        }
+
+
+@dataclass
+class ImageResult:
+    path: str
+    width: int = 0
+    height: int = 0
+    error: Optional[str] = None
+    error_type: Optional[str] = None
+    faces: List[FaceRecord] = field(default_factory=list)
+    image: Optional[np.ndarray] = None  # kept only when asked for (keep_image=True)
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "width": self.width, "height": self.height, "error": self.error,
+                "faces": [f.to_json() for f in self.faces]}
+
+
+class FacePipeline:
+    """Shared detector + landmark model; thread-safe (the C++ kernels release the GIL).
+
+    policy: "largest" (default), "all", or "error" (MultipleFacesError when several faces).
+    """
+
+    def __init__(self, detector: str = "hog", landmark_model=None, policy: str = "largest",
+                 max_side: int = 800, upsample: int = 0, max_yaw: float = 15.0, max_pitch: float = 15.0):
+        if policy not in ("largest", "all", "error"):
+            raise _core.InputError(f"policy: expected largest, all or error, got '{policy}'")
+        self.detector = detector if isinstance(detector, _core.FaceDetector) else FaceDetector(
+            detector, max_side=max_side, upsample=upsample)
+        self.predictor = landmark_model if isinstance(landmark_model, _core.LandmarkPredictor) else \
+            LandmarkPredictor(landmark_model)
+        self.policy = policy
+        self.max_yaw = max_yaw
+        self.max_pitch = max_pitch
+
+    def faces(self, image: np.ndarray) -> List[FaceRecord]:
+        """Every face the policy keeps, with landmarks and pose. Raises NoFaceError if none."""
+        size = (image.shape[1], image.shape[0])
+        out = []
+        for box in self.detector.detect(image, self.policy):
+            lm = self.predictor.predict(image, box)
+            pose = _core.head_pose(lm, size)
+            out.append(FaceRecord(box, lm, pose, _core.is_frontal(pose, self.max_yaw, self.max_pitch)))
+        return out
+
+    def analyze(self, source, keep_image: bool = False) -> ImageResult:
+        """Read (if a path) and analyse one image; errors are recorded, never raised.
+
+        Bad files and faceless images give an ImageResult with `error` (the message) and
+        `error_type` (the facenorm exception class name), so a batch never loses a record.
+        """
+        path = source if isinstance(source, str) else "<array>"
+        result = ImageResult(path=str(path))
+        try:
+            image = _core.read_image(str(source)) if isinstance(source, str) else source
+            result.height, result.width = int(image.shape[0]), int(image.shape[1])
+            if keep_image:
+                result.image = image
+            result.faces = self.faces(image)
+        except _core.FacenormError as e:
+            result.error, result.error_type = str(e), type(e).__name__
+        return result

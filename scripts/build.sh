@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the C++ core, its tests and benchmarks, and the Python module in place
+# (python/facenorm/_core*.so), reusing build/ between runs. Two jobs: the machine has 2 cores.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/build"
+cd "$root/build"
+if [ ! -f CMakeCache.txt ]; then
+  cmake "$root" -DCMAKE_BUILD_TYPE=Release -DFACENORM_MODULE_OUTPUT_DIR="$root/python/facenorm" >&2
+fi
+cmake --build . -j "${FACENORM_BUILD_JOBS:-2}" >&2

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's first command: installs and builds what is missing, then runs the demo on the
+# embedded default (scikit-image's astronaut.png, plus any folders/images given as arguments).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/install_deps.sh"
+bash "$root/scripts/build.sh"
+cd "$root"
+PYTHONPATH="$root/python" /usr/bin/python3 -m facenorm demo --out "${FACENORM_DEMO_OUT:-$root/demo_out}" "$@"
