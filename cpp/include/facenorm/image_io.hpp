@@ -25,6 +25,10 @@ struct ImageHeader {
 // Throws ImageDecodeError when the bytes are not one of the supported formats.
 ImageHeader read_image_header(const std::vector<std::uint8_t>& bytes);
 
+// Throws ImageDecodeError for files the decoder would accept but that were cut short
+// (a truncated JPEG decodes with grey padding and only a warning).
+void check_image_complete(const std::vector<std::uint8_t>& bytes, const ImageHeader& header);
+
 // Converts any OpenCV image (gray, BGR, BGRA, 8/16-bit, float) to RGB uint8.
 cv::Mat to_rgb8(const cv::Mat& decoded_bgr_any);
 

@@ -87,7 +87,30 @@ ImageHeader webp_header(const Bytes& b) {
   truncated("WebP");
 }
 
+// libjpeg decodes a truncated file "successfully", padding it with grey and only warning.
+// Entropy-coded data never contains FF D9 (0xFF is always stuffed), so its absence after the
+// first start-of-scan means the file was cut short.
+bool jpeg_has_end_marker(const Bytes& b) {
+  size_t i = 2;
+  while (i + 4 <= b.size()) {
+    if (b[i] != 0xFF) return false;
+    std::uint8_t marker = b[i + 1];
+    if (marker == 0xFF) { ++i; continue; }
+    if (marker == 0xDA) break;
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) { i += 2; continue; }
+    i += 2 + be16(b, i + 2);
+  }
+  for (size_t k = i + 2; k + 1 < b.size(); ++k)
+    if (b[k] == 0xFF && b[k + 1] == 0xD9) return true;
+  return false;
+}
+
 }  // namespace
+
+void check_image_complete(const Bytes& b, const ImageHeader& header) {
+  if (header.format == "jpeg" && !jpeg_has_end_marker(b))
+    throw ImageDecodeError("the JPEG data is truncated (no end-of-image marker after the scan data)");
+}
 
 ImageHeader read_image_header(const Bytes& b) {
   if (b.empty()) throw ImageDecodeError("file is empty (0 bytes)");

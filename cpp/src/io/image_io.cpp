@@ -45,6 +45,7 @@ cv::Mat decode_image(const std::vector<std::uint8_t>& bytes, std::int64_t max_pi
   ImageHeader header;
   try {
     header = read_image_header(bytes);
+    check_image_complete(bytes, header);
   } catch (const ImageDecodeError& e) {
     throw ImageDecodeError(name + ": " + e.what());
   }
