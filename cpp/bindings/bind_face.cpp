@@ -60,9 +60,13 @@ void bind_detection(py::module_& m) {
 
 method: "hog" (dlib HOG, default), "cnn" (dlib MMOD; needs model_path), "haar" or "lbp" (OpenCV
 cascades from opencv-data). Images whose longer side exceeds max_side are detected on a downscaled
-copy; boxes are returned in the original image's pixels, largest first. Thread-safe.)")
-      .def(py::init([](const std::string& method, const std::string& model_path, int max_side, int upsample) {
+copy; boxes are returned in the original image's pixels, largest first. Under the "largest"
+policy a first pass runs at coarse_side (0 = off) and the max_side pass only if it finds nothing.
+Thread-safe.)")
+      .def(py::init([](const std::string& method, const std::string& model_path, int max_side, int upsample,
+                       int coarse_side) {
              DetectorOptions o;
+             o.coarse_side = coarse_side;
              o.method = parse_detector_method(method);
              o.model_path = model_path;
              o.max_side = max_side;
@@ -70,7 +74,7 @@ copy; boxes are returned in the original image's pixels, largest first. Thread-s
              py::gil_scoped_release release;
              return FaceDetector(o);
            }),
-           "method"_a = "hog", "model_path"_a = "", "max_side"_a = 800, "upsample"_a = 0)
+           "method"_a = "hog", "model_path"_a = "", "max_side"_a = 800, "upsample"_a = 0, "coarse_side"_a = 384)
       .def(
           "detect",
           [](const FaceDetector& d, const py::array& image, const std::string& policy) {
@@ -92,7 +96,8 @@ copy; boxes are returned in the original image's pixels, largest first. Thread-s
           "image"_a, "Every face found, largest first; an empty list when there is none.")
       .def_property_readonly("method", [](const FaceDetector& d) { return to_string(d.options().method); })
       .def_property_readonly("model_path", [](const FaceDetector& d) { return d.options().model_path; })
-      .def_property_readonly("max_side", [](const FaceDetector& d) { return d.options().max_side; });
+      .def_property_readonly("max_side", [](const FaceDetector& d) { return d.options().max_side; })
+      .def_property_readonly("coarse_side", [](const FaceDetector& d) { return d.options().coarse_side; });
 
   py::class_<LandmarkPredictor>(m, "LandmarkPredictor",
                                 "dlib's 68-point shape predictor. predict() is thread-safe and releases the GIL.")

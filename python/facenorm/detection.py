@@ -10,10 +10,11 @@ class FaceDetector(_core.FaceDetector):
     image's pixels; images larger than max_side are detected on a downscaled copy.
     """
 
-    def __init__(self, method: str = "hog", model_path=None, max_side: int = 800, upsample: int = 0):
+    def __init__(self, method: str = "hog", model_path=None, max_side: int = 800, upsample: int = 0,
+                 coarse_side: int = 384):
         if model_path is None and method in ("cnn", "mmod"):
             model_path = models.resolve("mmod_human_face_detector")
-        super().__init__(method, str(model_path or ""), max_side, upsample)
+        super().__init__(method, str(model_path or ""), max_side, upsample, coarse_side)
 
 
 class LandmarkPredictor(_core.LandmarkPredictor):

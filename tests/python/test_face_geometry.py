@@ -64,7 +64,7 @@ def test_eyes_above_nose_above_mouth(faces):
 
 def test_pose_near_zero_on_symmetric_frontal_faces(faces):
     """Faces chosen by an independent symmetry test (nose tip between the eyes, jaw balanced)."""
-    yaws, pitches = [], []
+    yaws = []
     for image, face in faces:
         lm = face.landmarks
         r, l = eye_centres(lm)
@@ -76,11 +76,10 @@ def test_pose_near_zero_on_symmetric_frontal_faces(faces):
             assert abs(face.pose.yaw) < 5.0
             assert abs(face.pose.roll - eye_line) < 5.0
             yaws.append(face.pose.yaw)
-            pitches.append(face.pose.pitch)
     assert len(yaws) >= 3
-    # Pitch has no independent reference in 2D photos (it trades off against each face's
-    # proportions); it is checked exactly on synthetic projections in tests/cpp/test_face.cpp.
-    assert all(abs(p) < 30 for p in pitches)
+    # Pitch has no independent reference in these photos (symmetry says nothing about it; some
+    # of these faces really look up or down); it is checked on synthetic projections in
+    # tests/cpp/test_face.cpp and for invariance to in-plane rotation below.
 
 
 def test_pose_signs_on_mirrored_copies(faces, pipeline):
@@ -105,6 +104,7 @@ def test_pose_roll_follows_image_rotation(faces, pipeline, angle):
         r = pipeline.faces(rotated)[0]
         assert r.pose.roll == pytest.approx(face.pose.roll - angle, abs=3.0)
         assert r.pose.yaw == pytest.approx(face.pose.yaw, abs=5.0)
+        assert r.pose.pitch == pytest.approx(face.pose.pitch, abs=5.0)
 
 
 def test_frontal_filter_is_the_paper_rule():

@@ -29,6 +29,10 @@ struct DetectorOptions {
   // Images whose longer side exceeds this are detected on a downscaled copy and the boxes
   // mapped back; detection cost then stays bounded for 20-megapixel photos.
   int max_side = 800;
+  // Under the "largest" policy a first pass runs on a copy no larger than this, and the
+  // max_side pass only when it finds nothing: big faces cost a fraction of a full scan.
+  // 0 disables the coarse pass.
+  int coarse_side = 384;
   // dlib HOG/CNN pyramid upsampling (0 = none). Small faces need 1.
   int upsample = 0;
   // Path of the model file: the MMOD .dat for "cnn", a cascade XML for "haar"/"lbp";

@@ -95,6 +95,7 @@ struct FaceDetector::Impl {
 
 FaceDetector::FaceDetector(DetectorOptions options) {
   if (options.max_side < 64) throw InputError("max_side: expected at least 64 pixels, got " + std::to_string(options.max_side));
+  if (options.coarse_side < 0) throw InputError("coarse_side: expected 0 (off) or a positive size");
   if (options.upsample < 0 || options.upsample > 3)
     throw InputError("upsample: expected 0 to 3, got " + std::to_string(options.upsample));
   if (options.model_path.empty()) options.model_path = default_model_path(options.method);
@@ -113,21 +114,23 @@ FaceDetector& FaceDetector::operator=(FaceDetector&&) noexcept = default;
 
 const DetectorOptions& FaceDetector::options() const { return impl_->options; }
 
-std::vector<FaceBox> FaceDetector::detect_all(const cv::Mat& rgb) const {
-  check_rgb8(rgb);
+namespace {
+
+// Detects on a copy whose longer side is at most `side` and maps the boxes back.
+std::vector<FaceBox> detect_at(const cv::Mat& rgb, int side, ObjectPool<DetectorBackend>& pool,
+                               const BoxCalibration& cal) {
   double scale = 1.0;
   cv::Mat small = rgb;
   int longer = std::max(rgb.cols, rgb.rows);
-  if (longer > impl_->options.max_side) {
-    scale = double(impl_->options.max_side) / longer;
+  if (longer > side) {
+    scale = double(side) / longer;
     cv::resize(rgb, small, cv::Size(), scale, scale, cv::INTER_AREA);
   }
   std::vector<FaceBox> boxes;
   {
-    auto backend = impl_->pool.borrow();
+    auto backend = pool.borrow();
     boxes = backend->detect(small);
   }
-  BoxCalibration cal = calibration_for(impl_->options.method);
   for (auto& b : boxes) {
     b = calibrate(b, cal);
     b.x0 /= scale, b.y0 /= scale, b.x1 /= scale, b.y1 /= scale;
@@ -136,8 +139,22 @@ std::vector<FaceBox> FaceDetector::detect_all(const cv::Mat& rgb) const {
   return boxes;
 }
 
+}  // namespace
+
+std::vector<FaceBox> FaceDetector::detect_all(const cv::Mat& rgb) const {
+  check_rgb8(rgb);
+  return detect_at(rgb, impl_->options.max_side, impl_->pool, calibration_for(impl_->options.method));
+}
+
 std::vector<FaceBox> FaceDetector::detect(const cv::Mat& rgb, MultiFacePolicy policy) const {
-  auto boxes = detect_all(rgb);
+  const auto& o = impl_->options;
+  std::vector<FaceBox> boxes;
+  if (policy == MultiFacePolicy::Largest && o.coarse_side > 0 && o.coarse_side < o.max_side &&
+      std::max(rgb.cols, rgb.rows) > o.coarse_side) {
+    check_rgb8(rgb);
+    boxes = detect_at(rgb, o.coarse_side, impl_->pool, calibration_for(o.method));
+  }
+  if (boxes.empty()) boxes = detect_all(rgb);
   if (boxes.empty()) throw NoFaceError("no face found by the " + to_string(impl_->options.method) + " detector");
   if (policy == MultiFacePolicy::Largest) boxes.resize(1);
   if (policy == MultiFacePolicy::Error && boxes.size() > 1)
