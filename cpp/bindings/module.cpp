@@ -15,6 +15,10 @@ PYBIND11_MODULE(_core, m) {
   build["build_type"] = "debug";
 #endif
   m.attr("build_info") = build;
+  m.def("set_num_threads", [](int n) { cv::setNumThreads(n); }, pybind11::arg("n"),
+        "Threads OpenCV may use inside one kernel call (0: sequential). Batch jobs that run one "
+        "image per thread set 1 so the two levels of parallelism do not oversubscribe the cores.");
+  m.def("get_num_threads", []() { return cv::getNumThreads(); });
   facenorm::bind_errors(m);
   facenorm::bind_image(m);
   facenorm::bind_face(m);

@@ -33,6 +33,8 @@ from ._core import (  # noqa: F401  (the public API re-exports the core)
     crop_region,
     DEFAULT_MAX_IMAGE_PIXELS,
     MIN_IMAGE_SIDE,
+    set_num_threads,
+    get_num_threads,
 )
 from .detection import FaceDetector, LandmarkPredictor  # noqa: F401
 from .arrays import as_rgb8  # noqa: F401

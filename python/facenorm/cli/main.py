@@ -50,6 +50,9 @@ def main(argv=None) -> int:
         if getattr(args, "json", False):
             emit_json({"error": str(e), "error_type": type(e).__name__})
         return 1
+    except BrokenPipeError:  # e.g. `facenorm landmarks --json ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("facenorm: interrupted", file=sys.stderr)
         return 130
