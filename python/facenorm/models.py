@@ -1,42 +1,119 @@
 """Model files: the manifest in models/MANIFEST, where files are searched, checksum checks.
 
-PROVISIONAL minimal version; the fetch step and the full bundle are being added.
+Every model facenorm loads is named in models/MANIFEST with its sha256; resolve(name) finds the
+file and verifies it, so a truncated download or a different version is caught before dlib
+reads it. Files are searched, in order, in:
+
+  1. each directory of $FACENORM_MODELS (os.pathsep-separated),
+  2. <repo>/models (the `models` directory next to python/, in a source checkout),
+  3. ~/.local/share/facenorm/models,
+  4. for rows whose source is a Debian binary package (deb:...), the path that package installs.
+
+`python -m facenorm fetch-models` (facenorm.cli.fetch_models) puts the files there.
 """
 import hashlib
 import os
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 from ._core import ModelError
 
 FETCH_COMMAND = "python -m facenorm fetch-models"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _SOURCE_MODELS = _PACKAGE_DIR.parent.parent / "models"
+_USER_MODELS = Path.home() / ".local" / "share" / "facenorm" / "models"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COLUMNS = ("name", "file", "source", "sha256", "licence")
+
+
+class Source(NamedTuple):
+    """One place a model can be had: a Debian binary package's file or a source-tarball member."""
+    kind: str                      # "deb" or "debsrc"
+    package: str
+    path: str = ""                 # deb: the installed file
+    tarball: str = ""              # debsrc: the tarball's file name
+    member: str = ""               # debsrc: the member inside it
 
 
 def manifest_path() -> Path:
+    # An installed package carries its own copy (setup.py); a source checkout reads models/.
     for p in (_PACKAGE_DIR / "MANIFEST", _SOURCE_MODELS / "MANIFEST"):
         if p.exists():
             return p
     raise ModelError(f"models/MANIFEST not found next to the package ({_PACKAGE_DIR})")
 
 
-def read_manifest() -> dict:
+def parse_source(text: str) -> Source:
+    """Parses one source alternative: deb:<package>:<path> or debsrc:<package>:<tarball>:<member>."""
+    kind = text.split(":", 1)[0]
+    if kind == "deb":
+        parts = text.split(":", 2)
+        if len(parts) == 3 and all(parts):
+            return Source("deb", parts[1], path=parts[2])
+    elif kind == "debsrc":
+        parts = text.split(":", 3)
+        if len(parts) == 4 and all(parts):
+            return Source("debsrc", parts[1], tarball=parts[2], member=parts[3])
+    raise ModelError(f"bad model source '{text}': expected deb:<package>:<path> or "
+                     "debsrc:<package>:<tarball>:<member>")
+
+
+def sources_of(entry: dict) -> list:
+    """The source alternatives of a manifest row, in the order they are tried."""
+    return [parse_source(s) for s in entry["source"].split(",") if s]
+
+
+def _parse_row(line: str, where: str) -> dict:
+    fields = line.split(None, 4)
+    if len(fields) != 5:
+        raise ModelError(f"{where}: expected 5 columns ({' '.join(_COLUMNS)}), got {len(fields)}")
+    entry = dict(zip(_COLUMNS, fields))
+    if not _SHA256.match(entry["sha256"]):
+        raise ModelError(f"{where}: sha256 must be 64 lowercase hex digits, got '{entry['sha256']}'")
+    if "/" in entry["file"] or entry["file"] in (".", ".."):
+        raise ModelError(f"{where}: file must be a bare file name, got '{entry['file']}'")
+    sources_of(entry)  # validates the source column now rather than at fetch time
+    return entry
+
+
+def read_manifest(path=None) -> dict:
+    """name -> {"name", "file", "source", "sha256", "licence"}, in manifest order."""
+    path = Path(path) if path is not None else manifest_path()
     entries = {}
-    for line in manifest_path().read_text().splitlines():
+    for number, line in enumerate(path.read_text().splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        name, file, source, sha256, licence = line.split(None, 4)
-        entries[name] = {"name": name, "file": file, "source": source, "sha256": sha256, "licence": licence}
+        entry = _parse_row(line, f"{path}:{number}")
+        if entry["name"] in entries:
+            raise ModelError(f"{path}:{number}: model '{entry['name']}' listed twice")
+        entries[entry["name"]] = entry
     return entries
 
 
 def search_path() -> list:
+    """The directories searched for model files, first match wins."""
     dirs = []
     if os.environ.get("FACENORM_MODELS"):
-        dirs += [Path(p) for p in os.environ["FACENORM_MODELS"].split(os.pathsep) if p]
-    dirs += [_SOURCE_MODELS, Path.home() / ".local" / "share" / "facenorm" / "models"]
+        dirs += [Path(p).expanduser() for p in os.environ["FACENORM_MODELS"].split(os.pathsep) if p]
+    dirs += [_SOURCE_MODELS, _USER_MODELS]
     return dirs
+
+
+def default_dest() -> Path:
+    """Where fetch-models writes: <repo>/models in a source checkout, else the per-user directory."""
+    return _SOURCE_MODELS if (_SOURCE_MODELS / "MANIFEST").exists() else _USER_MODELS
+
+
+def system_paths(entry: dict) -> list:
+    """Files Debian binary packages install for this model (deb: sources)."""
+    return [Path(s.path) for s in sources_of(entry) if s.kind == "deb"]
+
+
+def candidates(entry: dict) -> list:
+    """Every path resolve() looks at for this model, in order."""
+    return [d / entry["file"] for d in search_path()] + system_paths(entry)
 
 
 def sha256_of(path) -> str:
@@ -47,26 +124,76 @@ def sha256_of(path) -> str:
     return h.hexdigest()
 
 
-_verified = {}
+# (path, mtime_ns, size) -> sha256: a file is hashed once per process unless it changes.
+_digests = {}
+
+
+def cached_sha256(path) -> str:
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _digests:
+        _digests[key] = sha256_of(path)
+    return _digests[key]
+
+
+def remember_sha256(path, digest: str) -> None:
+    """Records a digest computed while writing `path`, so verifying it later costs nothing."""
+    path = Path(path)
+    st = path.stat()
+    _digests[(str(path.resolve()), st.st_mtime_ns, st.st_size)] = digest
+
+
+def _fix_hint(entry: dict) -> str:
+    debs = sorted({s.package for s in sources_of(entry) if s.kind == "deb"})
+    hint = f"run: {FETCH_COMMAND}"
+    if debs:
+        hint += f" (or install the Debian package {', '.join(debs)}: bash scripts/install_deps.sh)"
+    return hint
+
+
+def check_file(entry: dict, path) -> str:
+    """Returns the file's sha256, or raises ModelError when it is not the manifest's."""
+    digest = cached_sha256(path)
+    if digest != entry["sha256"]:
+        raise ModelError(
+            f"{path}: checksum mismatch for model '{entry['name']}' (sha256 {digest}, expected "
+            f"{entry['sha256']}); the file is corrupt or another version: delete it and {_fix_hint(entry)}")
+    return digest
+
+
+def _entry(name: str) -> dict:
+    entries = read_manifest()
+    if name not in entries:
+        raise ModelError(f"unknown model '{name}'; known models: {', '.join(entries)}")
+    return entries[name]
 
 
 def resolve(name: str, verify: bool = True) -> Path:
-    entries = read_manifest()
-    if name not in entries:
-        raise ModelError(f"unknown model '{name}'; expected one of {sorted(entries)}")
-    e = entries[name]
-    candidates = [d / e["file"] for d in search_path()]
-    if e["source"].startswith("deb:"):
-        candidates.append(Path(e["source"].split(":", 2)[2]))
-    for p in candidates:
-        if p.exists():
+    """The verified file of model `name`; ModelError names the fix when it is missing or corrupt.
+
+    The first existing candidate is used: a corrupt file early on the search path is an error,
+    not silently skipped, so what is loaded is always what the user sees first.
+    """
+    entry = _entry(name)
+    for path in candidates(entry):
+        if path.is_file():
             if verify:
-                key = (str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                if key not in _verified:
-                    digest = sha256_of(p)
-                    if digest != e["sha256"]:
-                        raise ModelError(f"{p}: checksum mismatch for model '{name}' (sha256 {digest}, expected "
-                                         f"{e['sha256']}); the file is corrupt: delete it and run: {FETCH_COMMAND}")
-                    _verified[key] = True
-            return p
-    raise ModelError(f"model '{name}' ({e['file']}) not found in {[str(d) for d in search_path()]}; run: {FETCH_COMMAND}")
+                check_file(entry, path)
+            return path
+    searched = ", ".join(str(p) for p in candidates(entry))
+    raise ModelError(f"model '{name}' ({entry['file']}) not found; searched {searched}; {_fix_hint(entry)}")
+
+
+def list_models(verify: bool = True) -> list:
+    """Manifest rows, each with "path" (the resolved file, or None) and "error" (why not, or None)."""
+    rows = []
+    for name, entry in read_manifest().items():
+        row = dict(entry, path=None, error=None)
+        try:
+            row["path"] = resolve(name, verify=verify)
+        except ModelError as e:
+            row["error"] = str(e)
+        rows.append(row)
+    return rows
+

@@ -37,9 +37,10 @@ def test_detectors_agree_on_frontal_faces(faces, pipeline, method):
             fn.models.resolve("mmod_human_face_detector")
         except fn.ModelError as e:
             pytest.skip(f"MMOD model not fetched: {e}")
-    other = fn.FaceDetector(method)
+    # dlib's MMOD CNN takes seconds per image on a CPU: a smaller copy and fewer faces.
+    other = fn.FaceDetector(method, max_side=320) if method == "cnn" else fn.FaceDetector(method)
     overlaps, errors = [], []
-    for image, face in faces:
+    for image, face in (faces[:10] if method == "cnn" else faces):
         boxes = other.detect_all(image)
         overlaps.append(iou(boxes[0], face.box) if boxes else 0.0)
         if boxes:

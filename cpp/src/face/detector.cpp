@@ -23,7 +23,7 @@ struct BoxCalibration {
 BoxCalibration calibration_for(DetectorMethod m) {
   switch (m) {
     case DetectorMethod::Hog: return {0.f, 0.f, 1.f, 1.f};
-    case DetectorMethod::Cnn: return {0.f, 0.f, 1.f, 1.f};
+    case DetectorMethod::Cnn: return {0.058f, 0.086f, 1.095f, 1.093f};
     case DetectorMethod::Haar: return {-0.014f, 0.103f, 0.923f, 0.923f};
     case DetectorMethod::Lbp: return {-0.013f, 0.048f, 1.388f, 1.386f};
   }
