@@ -63,6 +63,7 @@ void BM_Facenorm_DetectLandmarksPoseAlign(benchmark::State& state) {
 void BM_Reference_FullResolutionPlainWarp(benchmark::State& state) {
   DetectorOptions o;
   o.max_side = 100000;  // never downscale
+  o.coarse_side = 0;    // and no coarse first pass
   static FaceDetector detector(o);
   run_pipeline(state, detector, false);
 }

@@ -70,16 +70,18 @@ bool preimage_inside(const cv::Matx23d& m, cv::Size out_size, cv::Size src_size)
 }
 
 // warpAffine with BORDER_REFLECT_101 takes a slow path for every pixel that samples outside the
-// source (4x slower here). Instead: shrink first when the warp shrinks a lot (INTER_AREA, which
-// also avoids aliasing), mirror-pad the source explicitly, then warp with a constant border.
+// source (4x slower here). Instead: shrink first when the warp shrinks a lot, mirror-pad the
+// source explicitly, then warp (the border mode then only matters where the pad was capped).
 cv::Mat warp_with_mirrored_border(const cv::Mat& rgb, cv::Matx23d m, cv::Size out_size) {
   cv::Mat src = rgb;
   double scale = std::hypot(m(0, 0), m(1, 0));
-  if (scale < 0.75) {
-    cv::Size shrunk(std::max(1, int(std::lround(rgb.cols * scale))), std::max(1, int(std::lround(rgb.rows * scale))));
-    cv::resize(rgb, src, shrunk, 0, 0, cv::INTER_AREA);
-    double fx = double(rgb.cols) / shrunk.width, fy = double(rgb.rows) / shrunk.height;
-    // INTER_AREA pixel centres: x_src = (x_small + 0.5) * f - 0.5
+  // Shrink by an integer factor with area averaging (OpenCV's fast path; a fractional factor
+  // is 15x slower) so the remaining warp shrinks by at most 2 and does not alias.
+  int k = scale < 0.75 ? int(std::floor(1.0 / scale)) : 1;
+  if (k > 1) {
+    cv::resize(rgb, src, cv::Size(), 1.0 / k, 1.0 / k, cv::INTER_AREA);
+    double fx = double(rgb.cols) / src.cols, fy = double(rgb.rows) / src.rows;
+    // Area-averaged pixel centres: x_src = (x_small + 0.5) * f - 0.5
     cv::Matx23d to_src(fx, 0, 0.5 * fx - 0.5, 0, fy, 0.5 * fy - 0.5);
     m = cv::Matx23d(m(0, 0) * fx, m(0, 1) * fy, m(0, 0) * to_src(0, 2) + m(0, 1) * to_src(1, 2) + m(0, 2),
                     m(1, 0) * fx, m(1, 1) * fy, m(1, 0) * to_src(0, 2) + m(1, 1) * to_src(1, 2) + m(1, 2));
@@ -97,6 +99,23 @@ cv::Mat warp_with_mirrored_border(const cv::Mat& rgb, cv::Matx23d m, cv::Size ou
   m(1, 2) -= m(1, 0) * left + m(1, 1) * top;
   cv::Mat out;
   cv::warpAffine(padded, out, m, out_size, cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
+  return out;
+}
+
+// sharp * a + blurred * (1 - a) with an 8-bit alpha; integer arithmetic, vectorised by the
+// compiler (3x faster than cv::blendLinear's float weights).
+cv::Mat blend_u8(const cv::Mat& sharp, const cv::Mat& blurred, const cv::Mat& alpha) {
+  cv::Mat out(sharp.size(), CV_8UC3);
+  for (int y = 0; y < sharp.rows; ++y) {
+    const std::uint8_t* s = sharp.ptr<std::uint8_t>(y);
+    const std::uint8_t* b = blurred.ptr<std::uint8_t>(y);
+    const std::uint8_t* a = alpha.ptr<std::uint8_t>(y);
+    std::uint8_t* o = out.ptr<std::uint8_t>(y);
+    for (int x = 0; x < sharp.cols * 3; ++x) {
+      int w = a[x / 3];
+      o[x] = std::uint8_t((s[x] * w + b[x] * (255 - w) + 127) / 255);
+    }
+  }
   return out;
 }
 
@@ -142,14 +161,11 @@ AlignedFace align_face(const cv::Mat& rgb, const Landmarks& pts, const AlignOpti
   int pull = std::max(1, int(std::lround(o.mask_sigma / q)));
   cv::erode(valid, valid, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * pull + 1, 2 * pull + 1)));
   cv::Mat keep = cv::max(valid, face_hull_mask(transform_points(pts, small_matrix), small));
-  cv::Mat alpha_small;
-  keep.convertTo(alpha_small, CV_32F, 1.0 / 255.0);
-  cv::GaussianBlur(alpha_small, alpha_small, cv::Size(), o.mask_sigma / q);
-  cv::Mat alpha, beta;
-  cv::resize(alpha_small, alpha, size, 0, 0, cv::INTER_LINEAR);
-  cv::subtract(cv::Scalar::all(1.0), alpha, beta);
+  cv::GaussianBlur(keep, keep, cv::Size(), o.mask_sigma / q);
+  cv::Mat alpha;
+  cv::resize(keep, alpha, size, 0, 0, cv::INTER_LINEAR);
   cv::Mat blurred = wide_blur(mirrored, o.background_sigma);
-  cv::blendLinear(mirrored, blurred, alpha, beta, out.image);
+  out.image = blend_u8(mirrored, blurred, alpha);
   return out;
 }
 
