@@ -40,6 +40,7 @@ from .detection import FaceDetector, LandmarkPredictor  # noqa: F401
 from .arrays import as_rgb8  # noqa: F401
 from .pipeline import FaceRecord, ImageResult, FacePipeline  # noqa: F401
 from . import models  # noqa: F401
+from . import data  # noqa: F401  (HDF5 datasets: fn.data.Dataset, fn.data.DatasetWriter)
 
 REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 DETECTORS = ("hog", "cnn", "haar", "lbp")

@@ -1,4 +1,4 @@
-"""facenorm demo [IMG|DIR ...] --out DIR : the main job on the embedded default, as an HTML report.
+"""facenorm demo [IMG|DIR|LIST ...] --out DIR : the main job on the embedded default, as an HTML report.
 
 With no inputs it uses the face photo that Debian's python3-skimage ships (astronaut.png), so it
 runs on any fresh machine once scripts/install_deps.sh has run.
@@ -15,7 +15,7 @@ DEFAULT_IMAGES = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
 
 def register(sub):
     p = sub.add_parser("demo", help="run the appraisal on the embedded default (or given images) into an HTML report")
-    p.add_argument("inputs", nargs="*", metavar="IMG|DIR", help="extra images or folders (default: astronaut.png)")
+    p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST", help="extra images or folders (default: astronaut.png)")
     p.add_argument("--out", default="demo_out", help="output folder; report.html is written there")
     p.add_argument("--detector", default="hog", choices=["hog", "cnn", "haar", "lbp"])
     p.add_argument("--limit", type=int, default=24, help="at most this many images from folders")
@@ -38,9 +38,9 @@ def run(args) -> int:
 
     from .. import FacePipeline, align_face, crop_region, region_mask
     from ..report import HtmlReport, draw_landmarks, overlay_mask
-    from .inputs import expand_image_inputs
+    from ..data.inputs import collect_image_paths
 
-    paths = default_inputs() + expand_image_inputs(args.inputs)[: args.limit]
+    paths = default_inputs() + collect_image_paths(args.inputs)[: args.limit]
     pipeline = FacePipeline(detector=args.detector)
     report = HtmlReport(args.out, "facenorm demo: detection, landmarks, pose, alignment, crops")
     report.paragraph(f"{len(paths)} image(s); detector {args.detector}; dlib 68-point landmarks; "

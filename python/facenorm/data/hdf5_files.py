@@ -4,7 +4,7 @@ import os
 
 import h5py
 
-from .._core import DatasetError, MissingFileError
+from .._core import DatasetError, FacenormError, MissingFileError
 
 
 @contextlib.contextmanager
@@ -12,7 +12,7 @@ def dataset_errors(path, doing: str):
     """Re-raise h5py's OSError/KeyError/ValueError as DatasetError naming the file and the step."""
     try:
         yield
-    except DatasetError:
+    except FacenormError:  # already ours (InputError is a ValueError too)
         raise
     except (OSError, KeyError, ValueError) as e:
         raise DatasetError(f"{path}: {doing} failed ({e}); expected a readable facenorm HDF5 "

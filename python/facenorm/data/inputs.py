@@ -1,0 +1,57 @@
+"""Turning `facenorm prepare` inputs (folders, image files, text files listing images) into one
+ordered list of absolute image paths."""
+import os
+from pathlib import Path
+
+from .._core import InputError, MissingFileError
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def is_image_name(path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def images_in_folder(folder: Path) -> list:
+    """Image files under `folder`, recursively, sorted so every run sees the same order."""
+    return sorted(str(p) for p in folder.rglob("*") if is_image_name(p) and p.is_file())
+
+
+def images_in_list_file(list_file: Path) -> list:
+    """One image path (or folder) per line; blank lines and lines starting with # are ignored.
+    Relative paths are relative to the list file's folder, so a list travels with its images."""
+    try:
+        text = list_file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        raise InputError(f"{list_file}: expected an image ({', '.join(sorted(IMAGE_EXTENSIONS))}), a folder "
+                         f"or a UTF-8 text file listing image paths one per line")
+    paths = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        path = list_file.parent / line
+        paths += images_in_folder(path) if path.is_dir() else [str(path)]
+    return paths
+
+
+def collect_image_paths(inputs) -> list:
+    """Absolute image paths, in argument order, folders expanded and sorted, duplicates dropped.
+
+    A path with an image extension is kept even when missing or unreadable, so that it is
+    reported as skipped rather than dropped silently; any other file is read as a list of paths.
+    """
+    paths = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            paths += images_in_folder(p)
+        elif is_image_name(p):
+            paths.append(str(p))
+        elif p.is_file():
+            paths += images_in_list_file(p)
+        else:
+            raise MissingFileError(f"{p}: no such folder, image or list file")
+    return list(dict.fromkeys(os.path.abspath(p) for p in paths))
