@@ -11,7 +11,7 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 
-from .._core import DatasetError, InputError
+from .._core import DatasetError, InputError, get_num_threads, set_num_threads
 from .inputs import collect_image_paths
 from .landmark_files import find_sidecar_landmarks
 from .prepare_face import PreparedFace, PrepareOptions, prepare_face
@@ -70,6 +70,19 @@ def prepare_dataset(inputs, out, options: PrepareOptions = PrepareOptions(), thr
     sources = collect_image_paths(inputs)
     if not sources:
         raise InputError(f"no images found in {list(map(str, inputs))}; expected folders, images or list files")
+    # One image per thread already fills the cores; OpenCV's own threads inside each kernel
+    # would only oversubscribe them.
+    opencv_threads = get_num_threads()
+    if threads > 1:
+        set_num_threads(1)
+    try:
+        return _run(inputs, out, options, threads, progress, pipeline, sources, started)
+    finally:
+        set_num_threads(opencv_threads)
+
+
+def _run(inputs, out, options, threads, progress, pipeline, sources, started) -> dict:
+    """The job proper: resume-aware, workers compute, this thread writes in input order."""
     written, skipped = 0, Counter()
     with open_for_resume(out, job_params(inputs, options, threads), options) as writer:
         done = writer.sources()
