@@ -31,7 +31,7 @@ class CMakeBuild(build_ext):
             f"-DFACENORM_MODULE_OUTPUT_DIR={out_dir}",
         ], cwd=build_dir)
         jobs = os.environ.get("FACENORM_BUILD_JOBS", "2")
-        subprocess.check_call(["cmake", "--build", str(build_dir), "--target", "_core", "-j", jobs])
+        subprocess.check_call(["cmake", "--build", str(build_dir), "--target", "_core", "_nets", "-j", jobs])
 
 
 class BuildPyWithManifest(build_py):
@@ -44,5 +44,5 @@ class BuildPyWithManifest(build_py):
         shutil.copyfile(ROOT / "models" / "MANIFEST", target)
 
 
-setup(ext_modules=[CMakeExtension("facenorm._core")],
+setup(ext_modules=[CMakeExtension("facenorm._core"), CMakeExtension("facenorm._nets")],
       cmdclass={"build_ext": CMakeBuild, "build_py": BuildPyWithManifest})

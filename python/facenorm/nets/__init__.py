@@ -1,0 +1,39 @@
+"""Networks under libtorch (the Debian 1.13.1 build shared by python3-torch and libtorch-dev).
+
+Importing this module imports torch (a second or two); `import facenorm` alone does not.
+Tensors cross into C++ without copies: both sides use the same libtorch.
+"""
+import numpy as np
+import torch
+
+from .. import _core
+from .. import _nets
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+def _major_minor(version: str) -> tuple:
+    return tuple(version.split(".")[:2])
+
+
+# Debian's python3-torch calls itself 1.13.0a0 and its libtorch 1.13.0: the same 1.13 build.
+if _major_minor(_nets.torch_version) != _major_minor(torch.__version__):
+    raise _core.BackendError(f"facenorm._nets was built against libtorch {_nets.torch_version} but Python imports "
+                             f"torch {torch.__version__}; rebuild (bash scripts/build.sh) with Debian's python3-torch")
+
+
+def images_to_tensor(images, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+    """RGB uint8 (N, H, W, 3) or (H, W, 3) -> float32 (N, 3, H, W), (x/255 - mean) / std.
+
+    Accepts a NumPy array or a CPU uint8 tensor; NumPy arrays are shared, not copied, on the way in.
+    """
+    if isinstance(images, np.ndarray):
+        if images.dtype != np.uint8:
+            raise _core.InputTypeError(f"images: expected uint8, got {images.dtype}")
+        images = torch.from_numpy(np.ascontiguousarray(images))
+    return _nets.images_to_tensor(images, tuple(mean), tuple(std))
+
+
+def tensor_to_images(tensor: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
+    """The inverse of images_to_tensor: float32 (N, 3, H, W) -> uint8 (N, H, W, 3) NumPy array."""
+    return _nets.tensor_to_images(tensor, tuple(mean), tuple(std)).numpy()
