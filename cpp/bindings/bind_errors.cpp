@@ -54,7 +54,7 @@ void bind_errors(py::module_& m) {
   c.backend = make_class(m, "BackendError", py::make_tuple(c.base, b.attr("RuntimeError")),
                          "OpenCV or dlib failed inside a kernel; the message is theirs.");
 
-  py::register_exception_translator([](std::exception_ptr p) {
+  py::register_local_exception_translator([](std::exception_ptr p) {
     auto& c = classes();
     auto raise = [](const py::object& cls, const char* msg) { PyErr_SetString(cls.ptr(), msg); };
     try {

@@ -192,3 +192,9 @@ def test_astronaut_is_found_and_roughly_frontal(astronaut_path, pipeline):
     face = pipeline.faces(image)[0]
     assert 150 < face.box.x0 < 230 and 60 < face.box.y0 < 120
     assert abs(face.pose.yaw) < 25 and abs(face.pose.pitch) < 25
+
+
+def test_landmarks_are_sub_pixel_and_agree_with_plain_dlib(faces):
+    """Predicting on an enlarged face region gives fractional positions close to dlib's own."""
+    fractional = np.mean([(np.abs(f.landmarks - np.round(f.landmarks)) > 0.05).mean() for _, f in faces[:5]])
+    assert fractional > 0.5

@@ -40,3 +40,9 @@ def test_bad_tensors_get_facenorm_errors():
         nets.images_to_tensor(np.zeros((8, 8, 3), np.uint8), std=(1, 0, 1))
     with pytest.raises(fn.InputError, match=r"\(N, 3, H, W\)"):
         nets.tensor_to_images(torch.zeros(1, 4, 8, 8))
+
+
+def test_core_errors_keep_their_classes_once_nets_is_loaded(tmp_path):
+    """pybind11 translators are global unless local: _nets must not shadow _core's classes."""
+    with pytest.raises(fn.MissingFileError):
+        fn.read_image(str(tmp_path / "missing.jpg"))

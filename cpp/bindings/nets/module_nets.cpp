@@ -23,8 +23,9 @@ facenorm::Normalization normalization(std::array<float, 3> mean, std::array<floa
 PYBIND11_MODULE(_nets, m) {
   m.doc() = "facenorm's libtorch kernels; use facenorm.nets.";
   m.attr("torch_version") = TORCH_VERSION;
-  // Errors are re-raised as facenorm's classes (defined in facenorm._core).
-  py::register_exception_translator([](std::exception_ptr p) {
+  // Errors are re-raised as facenorm's classes (defined in facenorm._core). Local: pybind11
+  // translators are otherwise shared by every module, and this one must not shadow _core's.
+  py::register_local_exception_translator([](std::exception_ptr p) {
     auto core = py::module_::import("facenorm._core");
     auto raise = [&](const char* cls, const char* msg) { PyErr_SetString(core.attr(cls).ptr(), msg); };
     try {

@@ -1,9 +1,11 @@
 #include "facenorm/landmarks.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <dlib/image_processing/shape_predictor.h>
 #include <dlib/serialize.h>
+#include <opencv2/imgproc.hpp>
 
 #include "dlib_convert.hpp"
 #include "facenorm/errors.hpp"
@@ -63,13 +65,27 @@ Landmarks LandmarkPredictor::predict(const cv::Mat& rgb, const FaceBox& box) con
   check_rgb8(rgb);
   if (!(box.width() > 1 && box.height() > 1) || !std::isfinite(box.x0) || !std::isfinite(box.y0))
     throw InputError("face box: expected x1 > x0 and y1 > y0 with finite values");
-  cv::Mat gray = to_gray(rgb);
+  // dlib rounds its output to whole pixels. Predicting on an enlarged copy of the face region
+  // (up to 4x, at most 1024 px) and mapping back gives sub-pixel landmarks for small and
+  // medium faces; the trees work in box-normalised coordinates, so the fit itself is unchanged.
+  float margin = 0.4f * std::max(box.width(), box.height());
+  cv::Rect region(cv::Point(int(std::floor(box.x0 - margin)), int(std::floor(box.y0 - margin))),
+                  cv::Point(int(std::ceil(box.x1 + margin)), int(std::ceil(box.y1 + margin))));
+  region &= cv::Rect(0, 0, rgb.cols, rgb.rows);
+  if (region.width < 2 || region.height < 2) throw InputError("face box: lies outside the image");
+  double factor = std::clamp(1024.0 / std::max(region.width, region.height), 1.0, 4.0);
+  cv::Mat gray = to_gray(rgb(region));
+  if (factor > 1.0) cv::resize(gray, gray, cv::Size(), factor, factor, cv::INTER_LINEAR);
+  double fx = double(gray.cols) / region.width, fy = double(gray.rows) / region.height;
+  // Pixel centres under cv::resize: x_big = (x + 0.5) * f - 0.5.
+  FaceBox scaled{float((box.x0 - region.x + 0.5) * fx - 0.5), float((box.y0 - region.y + 0.5) * fy - 0.5),
+                 float((box.x1 - region.x + 0.5) * fx - 0.5), float((box.y1 - region.y + 0.5) * fy - 0.5), box.score};
   dlib::cv_image<unsigned char> view(gray);
-  dlib::full_object_detection shape = impl_->predictor(view, to_dlib_rect(box));
+  dlib::full_object_detection shape = impl_->predictor(view, to_dlib_rect(scaled));
   Landmarks pts(kNumLandmarks);
   for (int i = 0; i < kNumLandmarks; ++i) {
-    // dlib reports integer pixel centres; they are already 0-based.
-    pts[size_t(i)] = cv::Point2f(float(shape.part(unsigned(i)).x()), float(shape.part(unsigned(i)).y()));
+    const auto& p = shape.part(unsigned(i));
+    pts[size_t(i)] = cv::Point2f(float((p.x() + 0.5) / fx - 0.5 + region.x), float((p.y() + 0.5) / fy - 0.5 + region.y));
   }
   return pts;
 }
