@@ -70,8 +70,7 @@ TEST(FacePipeline, RealFaceLandmarksPoseAlignCrop) {
   EXPECT_NEAR(std::atan2(d.y, d.x) * 180 / CV_PI, 0.0, 0.5);
   RegionCrop crop = crop_region(img, pts, Region::Lip);
   EXPECT_EQ(crop.image.size(), cv::Size(224, 224));
-  for (const auto& p : transform_points(pts, crop.matrix)) (void)p;
-  auto lip = transform_points(Landmarks(pts.begin(), pts.end()), crop.matrix);
+  Landmarks lip = transform_points(pts, crop.matrix);
   for (int i = 48; i < 68; ++i) {
     EXPECT_GE(lip[size_t(i)].x, 0);
     EXPECT_LT(lip[size_t(i)].x, 224);

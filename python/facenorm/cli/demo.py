@@ -37,7 +37,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from .. import FacePipeline, align_face, crop_region, region_mask
-    from ..report import HtmlReport, draw_landmarks, overlay_mask
+    from ..report import HtmlReport, draw_landmarks, draw_pose, overlay_mask
     from ..data.inputs import collect_image_paths
 
     paths = default_inputs() + collect_image_paths(args.inputs)[: args.limit]
@@ -61,8 +61,9 @@ def run(args) -> int:
         aligned = align_face(result.image, face.landmarks)
         t_align = time.perf_counter() - t1
         figures = [report.image(f"{index:03d}_landmarks.png",
-                                draw_landmarks(result.image, face.landmarks, face.box.to_list()),
-                                "detected face and 68 landmarks", 320),
+                                draw_pose(draw_landmarks(result.image, face.landmarks, face.box.to_list()),
+                                          face.landmarks, face.pose),
+                                "face, 68 landmarks, pose arrow", 320),
                    report.image(f"{index:03d}_aligned.jpg", aligned.image, "aligned 1024x1024", 320)]
         for region in ("lip", "mouth", "mouth_nose", "face_no_eyes"):
             crop = crop_region(aligned.image, aligned.landmarks, region, 224)

@@ -1,3 +1,3 @@
 """Pictures and HTML reports (Python-side; nothing here is on a hot path)."""
-from .drawing import draw_landmarks, overlay_mask  # noqa: F401
+from .drawing import draw_landmarks, draw_pose, overlay_mask  # noqa: F401
 from .html import HtmlReport  # noqa: F401

@@ -32,3 +32,20 @@ def overlay_mask(image: np.ndarray, mask: np.ndarray, colour=(0, 160, 255), dim:
     tinted = 0.75 * base + 0.25 * np.float32(colour)
     out = m * tinted + (1.0 - m) * base * dim
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def draw_pose(image: np.ndarray, landmarks: np.ndarray, pose) -> np.ndarray:
+    """A copy with an arrow from the nose tip where the face points (yaw right, pitch up), its
+    length proportional to how far from frontal, plus the eye line showing roll."""
+    out = image.copy()
+    eye_distance = float(np.linalg.norm(landmarks[42:48].mean(0) - landmarks[36:42].mean(0)))
+    length = 2.0 * eye_distance
+    tip = landmarks[30]
+    yaw, pitch = np.radians(pose.yaw), np.radians(pose.pitch)
+    end = tip + length * np.array([np.sin(yaw), -np.sin(pitch) * np.cos(yaw)])
+    thickness = max(1, round(max(image.shape[:2]) / 400))
+    cv2.arrowedLine(out, tuple(int(v) for v in tip), tuple(int(v) for v in end), (255, 220, 0), thickness + 1,
+                    cv2.LINE_AA, tipLength=0.2)
+    r, l = landmarks[36:42].mean(0), landmarks[42:48].mean(0)
+    cv2.line(out, tuple(int(v) for v in r), tuple(int(v) for v in l), (0, 200, 255), thickness, cv2.LINE_AA)
+    return out
