@@ -16,6 +16,7 @@ import pytest
 import facenorm
 from facenorm import models
 from facenorm.cli import fetch_models
+from facenorm.model_fetch import apt_source, fetcher, tarball
 from facenorm.cli.main import main
 
 BUNDLE = ["mmod_human_face_detector", "shape_predictor_5_face_landmarks",
@@ -229,7 +230,7 @@ def test_list_models_gives_path_or_none(toy):
 def test_fetch_extracts_decompresses_and_is_idempotent(toy, monkeypatch):
     dest = toy.tmp / "dest"
     apt = FakeApt()
-    results = by_name(fetch_models.fetch(toy.entries, dest, toy.cache, apt))
+    results = by_name(fetcher.fetch(toy.entries, dest, toy.cache, apt))
     assert apt.calls == [], "the cached tarball is vouched for by the cached .dsc"
     assert results["tiny"]["status"] == "fetched" and (dest / "tiny.dat").read_bytes() == TINY
     assert results["packed"]["status"] == "fetched" and (dest / "packed.dat").read_bytes() == PACKED
@@ -238,14 +239,14 @@ def test_fetch_extracts_decompresses_and_is_idempotent(toy, monkeypatch):
     assert not list(dest.glob(".*.part")), "no temp files left behind"
 
     # Second run: everything in place, the tarball is not even opened.
-    monkeypatch.setattr(fetch_models, "extract_members", lambda *a: pytest.fail("re-extracted"))
-    again = by_name(fetch_models.fetch(toy.entries, dest, toy.cache, apt))
+    monkeypatch.setattr(fetcher, "extract_members", lambda *a: pytest.fail("re-extracted"))
+    again = by_name(fetcher.fetch(toy.entries, dest, toy.cache, apt))
     assert {r["status"] for r in again.values()} == {"ok"}
 
 
 def test_fetch_works_with_pythons_bz2_too(toy, monkeypatch):
-    monkeypatch.setattr(fetch_models.shutil, "which", lambda name: None)
-    results = by_name(fetch_models.fetch(toy.entries, toy.tmp / "dest", toy.cache, FakeApt()))
+    monkeypatch.setattr(tarball.shutil, "which", lambda name: None)
+    results = by_name(fetcher.fetch(toy.entries, toy.tmp / "dest", toy.cache, FakeApt()))
     assert results["packed"]["status"] == "fetched"
 
 
@@ -253,20 +254,20 @@ def test_fetch_replaces_a_corrupt_file(toy):
     dest = toy.tmp / "dest"
     dest.mkdir()
     (dest / "tiny.dat").write_bytes(b"corrupt")
-    results = by_name(fetch_models.fetch({"tiny": toy.entries["tiny"]}, dest, toy.cache, FakeApt()))
+    results = by_name(fetcher.fetch({"tiny": toy.entries["tiny"]}, dest, toy.cache, FakeApt()))
     assert results["tiny"]["status"] == "fetched" and (dest / "tiny.dat").read_bytes() == TINY
 
 
 def test_fetch_gets_a_deb_model_from_the_bundle_when_the_package_is_missing(toy):
     (toy.system / "sys_model.dat").unlink()
     dest = toy.tmp / "dest"
-    results = by_name(fetch_models.fetch({"sys_model": toy.entries["sys_model"]}, dest, toy.cache, FakeApt()))
+    results = by_name(fetcher.fetch({"sys_model": toy.entries["sys_model"]}, dest, toy.cache, FakeApt()))
     assert results["sys_model"]["status"] == "fetched" and (dest / "sys_model.dat").read_bytes() == SYSTEM
 
 
 def test_a_deb_only_model_that_is_missing_names_the_package(toy, tmp_path):
     entry = dict(toy.entries["sys_model"], source=f"deb:toy-data:{tmp_path}/nowhere.dat")
-    results = fetch_models.fetch({"sys_model": entry}, tmp_path / "dest", toy.cache, FakeApt())
+    results = fetcher.fetch({"sys_model": entry}, tmp_path / "dest", toy.cache, FakeApt())
     assert results[0]["status"] == "missing" and "toy-data" in results[0]["error"]
 
 
@@ -275,7 +276,7 @@ def test_a_member_with_the_wrong_checksum_is_not_installed(toy):
     dest = toy.tmp / "dest"
     dest.mkdir()
     (dest / "tiny.dat").write_bytes(b"old file")
-    results = fetch_models.fetch({"tiny": entry}, dest, toy.cache, FakeApt())
+    results = fetcher.fetch({"tiny": entry}, dest, toy.cache, FakeApt())
     assert results[0]["status"] == "error" and "expects" in results[0]["error"]
     assert (dest / "tiny.dat").read_bytes() == b"old file", "a bad download never replaces a file"
     assert not list(dest.glob(".*.part"))
@@ -284,7 +285,7 @@ def test_a_member_with_the_wrong_checksum_is_not_installed(toy):
 def test_an_unvouched_cached_tarball_is_downloaded_again(toy):
     (toy.cache / TARBALL).write_bytes(toy.tar_bytes[:100])  # a truncated earlier download
     apt = FakeApt(toy.tar_bytes)
-    results = by_name(fetch_models.fetch(toy.entries, toy.tmp / "dest", toy.cache, apt))
+    results = by_name(fetcher.fetch(toy.entries, toy.tmp / "dest", toy.cache, apt))
     assert apt.calls == ["toy"]
     assert results["tiny"]["status"] == "fetched"
     assert (toy.cache / TARBALL).read_bytes() == toy.tar_bytes
@@ -293,7 +294,7 @@ def test_an_unvouched_cached_tarball_is_downloaded_again(toy):
 
 def test_a_failed_download_is_reported_per_model(toy):
     (toy.cache / TARBALL).unlink()
-    results = by_name(fetch_models.fetch(toy.entries, toy.tmp / "dest", toy.cache, FakeApt(None)))
+    results = by_name(fetcher.fetch(toy.entries, toy.tmp / "dest", toy.cache, FakeApt(None)))
     assert results["tiny"]["status"] == "error" and "no network" in results["tiny"]["error"]
     assert results["sys_model"]["status"] == "ok"
 
@@ -302,7 +303,7 @@ def test_fetch_into_an_unwritable_place_is_a_clear_error(toy, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(facenorm.ModelError, match="--dest"):
-        fetch_models.fetch(toy.entries, blocker / "models", toy.cache, FakeApt())
+        fetcher.fetch(toy.entries, blocker / "models", toy.cache, FakeApt())
 
 
 def test_cli_check_prints_one_json_document(toy, capsys):
@@ -336,7 +337,7 @@ def test_cli_unknown_model_is_an_error(toy, capsys):
 
 
 def test_apt_uses_only_private_lists(tmp_path):
-    apt = fetch_models.AptSource(tmp_path, mirror="http://mirror.example/debian", suite="bookworm")
+    apt = apt_source.AptSource(tmp_path, mirror="http://mirror.example/debian", suite="bookworm")
     opts = apt.options()
     pairs = dict(o.split("=", 1) for o in opts[1::2])
     assert opts[0::2] == ["-o"] * len(pairs)
@@ -352,15 +353,15 @@ def test_system_mirror_is_read_from_deb822_and_one_line_sources():
     deb822 = ("Types: deb\n# a comment\nURIs: http://deb.example/debian\nSuites: bookworm bookworm-updates\n"
               "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
               "Types: deb\nURIs: http://security.example/debian-security\nSuites: bookworm-security\n")
-    entries = list(fetch_models._deb822_entries(deb822))
+    entries = list(apt_source._deb822_entries(deb822))
     assert entries[0] == ("http://deb.example/debian", ["bookworm", "bookworm-updates"],
                           "/usr/share/keyrings/debian-archive-keyring.gpg")
     assert entries[1][0] == "http://security.example/debian-security"
     one_line = "deb [arch=amd64 signed-by=/k.gpg] http://m.example/debian bookworm main\n# deb http://x y z\n"
-    assert list(fetch_models._one_line_entries(one_line)) == [("http://m.example/debian", ["bookworm"], "/k.gpg")]
+    assert list(apt_source._one_line_entries(one_line)) == [("http://m.example/debian", ["bookworm"], "/k.gpg")]
 
 
 def test_dsc_checksum_lookup(tmp_path):
     write_dsc(tmp_path, b"abc")
-    assert fetch_models.dsc_sha256(tmp_path, TARBALL) == sha(b"abc")
-    assert fetch_models.dsc_sha256(tmp_path, "other.tar.bz2") is None
+    assert fetcher.dsc_sha256(tmp_path, TARBALL) == sha(b"abc")
+    assert fetcher.dsc_sha256(tmp_path, "other.tar.bz2") is None
