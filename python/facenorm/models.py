@@ -9,7 +9,7 @@ reads it. Files are searched, in order, in:
   3. ~/.local/share/facenorm/models,
   4. for rows whose source is a Debian binary package (deb:...), the path that package installs.
 
-`python -m facenorm fetch-models` (facenorm.model_fetch, run by `facenorm fetch-models`) puts the files there.
+`python -m facenorm fetch-models` (implemented in facenorm.model_fetch) puts the files there.
 """
 import hashlib
 import os
