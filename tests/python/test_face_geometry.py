@@ -152,17 +152,28 @@ def test_crops_contain_the_landmarks_they_claim(faces, region):
 
 
 def test_lip_crop_pixels_match_slow_reference(faces):
-    """The crop equals sampling the image through the inverse of its matrix (bilinear)."""
+    """Enlarging crops equal bilinear sampling through the inverse of their matrix."""
     image, face = faces[1]
     crop = fn.crop_region(image, face.landmarks, "lip", 224, margin=0.15)
+    assert crop.matrix[0, 0] > 1.0  # this face's lips are under 224 px: the enlarging path
     inv = cv2.invertAffineTransform(crop.matrix)
     ys, xs = np.mgrid[40:180:7, 40:180:7]
     src = np.stack([xs, ys, np.ones_like(xs)], -1) @ inv.T
     ref = np.stack([cv2.getRectSubPix(image.astype(np.float32), (1, 1), (float(x), float(y)))[0, 0]
                     for x, y in src.reshape(-1, 2)])
     got = crop.image[ys, xs].reshape(-1, 3).astype(np.float32)
-    # The down-scaling path low-pass filters (INTER_AREA): compare against a lightly blurred image.
-    assert np.median(np.abs(got - ref)) < 12
+    assert np.abs(got - ref).max() < 1.0  # uint8 rounding only
+
+
+def test_shrinking_crop_matches_the_same_crop_at_lower_resolution(faces):
+    """The area-averaging path: a crop from a 4x larger copy equals the crop from the original."""
+    image, face = faces[1]
+    big = np.ascontiguousarray(cv2.resize(image, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC))
+    big_landmarks = (face.landmarks + 0.5) * 4 - 0.5  # pixel centres scale about -0.5
+    small = fn.crop_region(image, face.landmarks, "lip", 224)
+    shrunk = fn.crop_region(big, big_landmarks, "lip", 224)
+    assert shrunk.matrix[0, 0] < 1.0
+    assert np.abs(small.image.astype(float) - shrunk.image.astype(float)).mean() < 3.0
 
 
 @pytest.mark.parametrize("region", fn.REGIONS)
