@@ -213,3 +213,26 @@ def test_landmarks_are_sub_pixel_and_agree_with_plain_dlib(faces):
     """Predicting on an enlarged face region gives fractional positions close to dlib's own."""
     fractional = np.mean([(np.abs(f.landmarks - np.round(f.landmarks)) > 0.05).mean() for _, f in faces[:5]])
     assert fractional > 0.5
+
+
+def test_concurrent_calls_give_the_serial_results(celeba_images, pipeline):
+    """The kernels release the GIL and detectors come from a pool: threads must not interfere."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [fn.read_image(p) for p in celeba_images[:12]]
+
+    def run(image):
+        try:
+            face = pipeline.faces(image)[0]
+        except fn.NoFaceError:
+            return None
+        return face.landmarks, fn.align_face(image, face.landmarks, size=256).image
+
+    serial = [run(im) for im in images]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(run, images * 2))
+    for s, p in zip(serial * 2, parallel):
+        assert (s is None) == (p is None)
+        if s is not None:
+            np.testing.assert_array_equal(s[0], p[0])
+            np.testing.assert_array_equal(s[1], p[1])

@@ -12,6 +12,9 @@ def register(sub):
                    help="landmark model: 'dlib' (default) or the path of a dlib 68-point .dat file")
     p.add_argument("--policy", default="largest", choices=["largest", "all", "error"],
                    help="what to do with several faces (default: the largest)")
+    p.add_argument("--max-side", type=int, default=800,
+                   help="detect on a copy at most this large (raise it for small faces in big photos)")
+    p.add_argument("--upsample", type=int, default=0, help="detector pyramid upsampling, 0-3, for tiny faces")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.set_defaults(func=run)
 
@@ -20,7 +23,8 @@ def run(args) -> int:
     from ..pipeline import FacePipeline
 
     model = None if args.model == "dlib" else args.model
-    pipeline = FacePipeline(detector=args.detector, landmark_model=model, policy=args.policy)
+    pipeline = FacePipeline(detector=args.detector, landmark_model=model, policy=args.policy,
+                            max_side=args.max_side, upsample=args.upsample)
     results = [pipeline.analyze(path) for path in args.images]
     if args.json:
         emit_json({"images": [r.to_json() for r in results]})
