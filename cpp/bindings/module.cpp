@@ -22,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   facenorm::bind_errors(m);
   facenorm::bind_image(m);
   facenorm::bind_face(m);
+  facenorm::bind_warp(m);
 }

@@ -35,6 +35,8 @@ from ._core import (  # noqa: F401  (the public API re-exports the core)
     MIN_IMAGE_SIDE,
     set_num_threads,
     get_num_threads,
+    piecewise_affine_warp,
+    delaunay_with_anchors,
 )
 from .detection import FaceDetector, LandmarkPredictor  # noqa: F401
 from .arrays import as_rgb8  # noqa: F401
