@@ -23,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   facenorm::bind_image(m);
   facenorm::bind_face(m);
   facenorm::bind_warp(m);
+  facenorm::bind_lipsynth(m);
 }

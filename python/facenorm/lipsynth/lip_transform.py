@@ -1,0 +1,45 @@
+"""LT-v2: transfer a template's upper-lip shape onto a control face."""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .. import _core
+from .templates import choose_template, load_lip_template
+
+
+@dataclass
+class LipTransform:
+    image: np.ndarray             # warped RGB uint8
+    landmarks_before: np.ndarray  # float32 (68, 2)
+    landmarks_after: np.ndarray   # float32 (68, 2): ground truth by construction
+    moved_mask: np.ndarray        # uint8 (H, W), 255 where pixels were resampled
+    template: str                 # name or path of the template used
+    severity: float
+    seed: Optional[int]
+
+    def to_json(self) -> dict:
+        def pts(a):
+            return [[round(float(x), 3), round(float(y), 3)] for x, y in a]
+        return {"landmarks_before": pts(self.landmarks_before), "landmarks_after": pts(self.landmarks_after),
+                "template": self.template, "severity": self.severity, "seed": self.seed}
+
+
+def _resolve_template(template, seed):
+    if isinstance(template, dict):  # several: a seeded random choice, recorded by name
+        return choose_template(template, seed)
+    if isinstance(template, (str, Path)):
+        return str(template), load_lip_template(template)
+    array = np.asarray(template)
+    if array.dtype != np.float32:
+        raise _core.InputTypeError(f"lip template: expected float32 (68, 2), got {array.dtype}")
+    return "<array>", array
+
+
+def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Optional[int] = None) -> LipTransform:
+    """ICMI 2024 LT-v2 on one face. template: a file path, a float32 (68, 2) array, or a dict
+    {name: array} to draw from with `seed`. severity in [0, 1]; 0 returns the image bit for bit."""
+    name, points = _resolve_template(template, seed)
+    warped, after, mask = _core._lip_transform_v2(image, landmarks, points, float(severity))
+    return LipTransform(warped, landmarks.copy(), after, mask, name, float(severity), seed)
