@@ -43,3 +43,12 @@ def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Op
     name, points = _resolve_template(template, seed)
     warped, after, mask = _core._lip_transform_v2(image, landmarks, points, float(severity))
     return LipTransform(warped, landmarks.copy(), after, mask, name, float(severity), seed)
+
+
+def lip_transform_v1(image, landmarks, transform: str, magnitude: float = 1.0) -> LipTransform:
+    """LT-v1 on one face: one of LT_V1_TRANSFORMS at a magnitude in [0, 1]; 0 is the identity."""
+    from .lt_v1 import lt_v1_landmarks
+
+    after = lt_v1_landmarks(landmarks, transform, magnitude)
+    warped, mask = _core.piecewise_affine_warp(image, landmarks, after, return_mask=True)
+    return LipTransform(warped, landmarks.copy(), after, mask, transform, float(magnitude), None)
