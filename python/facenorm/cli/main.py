@@ -9,7 +9,7 @@ import json
 import sys
 
 # Command modules in the order `facenorm --help` lists them.
-COMMAND_MODULES = ["landmarks", "lip_transform", "prepare", "demo", "fetch_models"]
+COMMAND_MODULES = ["landmarks", "lip_transform", "prepare", "synth", "demo", "fetch_models"]
 
 
 def build_parser() -> argparse.ArgumentParser:

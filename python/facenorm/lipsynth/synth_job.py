@@ -1,0 +1,104 @@
+"""`facenorm synth`: a prepared dataset -> a dataset of synthetic anomalies with known ground truth.
+
+Every output record derives from one control record (parent_id) and stores the transformed
+image, the landmarks after the transform, the parent's box and pose, and in `params` the method,
+template (or LT-v1 displacement, or palsy side), severity and seed. Output sources are
+"<input file>#<record>/<k>", so a killed job restarted with the same arguments skips what is
+there and neither loses nor duplicates a record (the DatasetWriter commit protocol). A sample
+whose warp would fold the image (a flipped triangle, e.g. a large lip move on a thin or open
+mouth) is recorded in `skipped` with reason "transform_refused" and the kernel's message.
+"""
+import os
+import sys
+import time
+
+import numpy as np
+
+from .. import _core
+from ..data.dataset import Dataset
+from ..data.writer import DatasetWriter
+from .default_templates import default_lip_templates
+from .lip_transform import lip_transform_v1, lip_transform_v2
+from .lt_v1 import LT_V1_TRANSFORMS
+from .palsy import palsy_transform
+from .templates import lip_templates_in
+
+STAGE = "synth"
+METHODS = ("lt-v1", "lt-v2", "palsy")
+
+
+def record_seed(seed: int, record: int, k: int) -> int:
+    """One reproducible seed per output record, independent of processing order."""
+    return int(np.random.SeedSequence([seed, record, k]).generate_state(1)[0])
+
+
+def synthesize(method: str, image, landmarks, severity: float, seed: int, templates: dict):
+    """One synthetic sample: (image, landmarks_after, params)."""
+    rng = np.random.default_rng(seed)
+    if method == "lt-v2":
+        t = lip_transform_v2(image, landmarks, templates, severity, seed)
+        return t.image, t.landmarks_after, {"template": t.template}
+    if method == "lt-v1":
+        name = LT_V1_TRANSFORMS[int(rng.integers(len(LT_V1_TRANSFORMS)))]
+        t = lip_transform_v1(image, landmarks, name, severity)
+        return t.image, t.landmarks_after, {"template": name}
+    side = ("left", "right")[int(rng.integers(2))]
+    t = palsy_transform(image, landmarks, side, severity)
+    return t.image, t.landmarks_after, {"side": side, "region_pixels": int((t.region > 0).sum())}
+
+
+def _open_output(out, params, image_shape) -> DatasetWriter:
+    if not os.path.exists(out):
+        return DatasetWriter.create(out, image_shape, params=params, stage=STAGE)
+    writer = DatasetWriter.open(out)
+    stage, stored = writer.stage, writer.params
+    if stage != STAGE or stored != params:
+        writer.close()
+        raise _core.DatasetError(f"{out}: exists and was written by a different job (stage '{stage}', "
+                                 f"params {stored}); rerun with the same arguments to resume it, or "
+                                 f"choose another --out")
+    return writer
+
+
+def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_record: int = 1,
+              seed: int = 0, templates=None, progress: bool = True) -> dict:
+    """Run the job; returns the summary `facenorm synth --json` prints."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    if method not in METHODS:
+        raise _core.InputError(f"method: expected one of {', '.join(METHODS)}, got '{method}'")
+    if per_record < 1:
+        raise _core.InputError(f"per_record: expected 1 or more, got {per_record}")
+    if not 0.0 <= severity <= 1.0:
+        raise _core.InputError(f"severity: expected a value in [0, 1], got {severity}")
+    source, out = os.path.abspath(os.fspath(source)), os.path.abspath(os.fspath(out))
+    template_set = lip_templates_in(templates) if templates else default_lip_templates()
+    params = {"stage": STAGE, "source": source, "method": method, "severity": severity,
+              "per_record": per_record, "seed": seed, "templates": os.path.abspath(templates) if templates else "builtin"}
+    written = skipped = 0
+    with Dataset.open(source) as data, _open_output(out, params, data.image_shape) as writer:
+        done = writer.sources()
+        records = data.records
+        todo = [(i, k) for i in range(len(data)) for k in range(per_record) if f"{source}#{i}/{k}" not in done]
+        with tqdm(total=len(data) * per_record, initial=len(data) * per_record - len(todo), unit="img",
+                  desc="synth", file=sys.stderr, disable=not progress) as bar:
+            for i, k in todo:
+                sample = data[i]
+                s = record_seed(seed, i, k)
+                try:
+                    image, after, extra = synthesize(method, sample.image, sample.landmarks, severity, s,
+                                                     template_set)
+                except _core.InputError as e:  # e.g. a move that would fold a thin or open lip
+                    writer.append_skipped(f"{source}#{i}/{k}", "transform_refused", type(e).__name__, str(e))
+                    skipped += 1
+                    bar.update(1)
+                    continue
+                writer.append(f"{source}#{i}/{k}", image, after, sample.box, sample.pose,
+                              subject_id=records[i].get("subject_id", ""), group=method,
+                              age_group=records[i].get("age_group", ""), split=records[i].get("split", ""),
+                              parent_id=i, params={"method": method, "severity": severity, "seed": s, **extra})
+                written += 1
+                bar.update(1)
+    return {"out": out, "written": written, "skipped": skipped, "resumed_from": len(data) * per_record - len(todo),
+            "method": method, "seconds": round(time.perf_counter() - started, 3)}

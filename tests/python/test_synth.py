@@ -1,0 +1,63 @@
+"""facenorm synth over a small prepared dataset: provenance, ground truth, resume."""
+import h5py
+import numpy as np
+import pytest
+
+import facenorm as fn
+from facenorm.data.prepare import prepare_dataset
+from facenorm.data.prepare_face import PrepareOptions
+from facenorm.lipsynth.synth_job import run_synth
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, celeba_images):
+    out = tmp_path_factory.mktemp("synth") / "prepared.h5"
+    prepare_dataset(celeba_images[:6], out, PrepareOptions(size=256, eye_distance=60.0, pose_filter=False),
+                    threads=1, progress=False)
+    with fn.data.Dataset.open(out) as d:
+        assert len(d) >= 4
+    return out
+
+
+@pytest.mark.parametrize("method", ["lt-v2", "lt-v1", "palsy"])
+def test_synth_records_provenance_and_ground_truth(prepared, tmp_path, method):
+    out = tmp_path / f"{method}.h5"
+    summary = run_synth(prepared, out, method, severity=1.0, per_record=2, seed=5, progress=False)
+    with fn.data.Dataset.open(prepared) as src, fn.data.Dataset.open(out) as syn:
+        # every (record, k) is either written or recorded as refused (a fold), never lost
+        assert summary["written"] == len(syn) and len(syn) + len(syn.skipped) == 2 * len(src)
+        assert len(syn) >= len(src)
+        assert all(r["reason"] == "transform_refused" and "flipped" in r["message"] for r in syn.skipped)
+        for j, record in enumerate(syn.records):
+            parent = record["parent_id"]
+            p = record["params"]
+            assert p["method"] == method and p["severity"] == 1.0 and isinstance(p["seed"], int)
+            assert ("side" in p) if method == "palsy" else ("template" in p)
+            np.testing.assert_array_equal(syn.boxes[j], src.boxes[parent])
+            moved = np.linalg.norm(syn.landmarks[j] - src.landmarks[parent], axis=1) > 1e-4
+            assert moved.any() and moved.sum() <= 30
+            assert not np.array_equal(syn.image(j), src.image(parent))
+    with h5py.File(out, "r") as h5:  # plain h5py reads it
+        assert h5.attrs["stage"] == "synth" and h5["images"].shape[0] == summary["written"]
+
+
+def test_synth_severity_zero_copies_the_controls(prepared, tmp_path):
+    out = tmp_path / "zero.h5"
+    run_synth(prepared, out, "lt-v2", severity=0.0, progress=False)
+    with fn.data.Dataset.open(prepared) as src, fn.data.Dataset.open(out) as syn:
+        for j in range(len(syn)):
+            np.testing.assert_array_equal(syn.image(j), src.image(j))
+
+
+def test_synth_resumes_without_duplicates_and_refuses_other_arguments(prepared, tmp_path):
+    out = tmp_path / "resume.h5"
+    first = run_synth(prepared, out, "lt-v2", per_record=1, seed=1, progress=False)
+    again = run_synth(prepared, out, "lt-v2", per_record=1, seed=1, progress=False)
+    assert again["written"] == 0 and again["resumed_from"] == first["written"] + first["skipped"]
+    with fn.data.Dataset.open(out) as syn:
+        sources = [r["source"] for r in syn.records] + [r["source"] for r in syn.skipped]
+        assert len(sources) == len(set(sources)) == first["written"] + first["skipped"]
+    with pytest.raises(fn.DatasetError, match="different job"):
+        run_synth(prepared, out, "lt-v2", per_record=1, seed=2, progress=False)
+    with pytest.raises(fn.InputError, match="method"):
+        run_synth(prepared, tmp_path / "x.h5", "lt-v3", progress=False)
