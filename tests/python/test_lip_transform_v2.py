@@ -91,7 +91,8 @@ def test_seeded_choice_is_recorded_and_reproducible(control, clp_templates):
     b = fn.lip_transform_v2(image, lm, clp_templates, severity=0.5, seed=7)
     assert a.template == b.template and a.template in clp_templates and a.seed == 7
     assert np.array_equal(a.image, b.image)
-    assert set(a.to_json()) == {"landmarks_before", "landmarks_after", "template", "severity", "seed"}
+    assert set(a.to_json()) == {"landmarks_before", "landmarks_after", "template", "severity", "seed",
+                                "severity_requested"}
 
 
 def test_bad_templates(tmp_path, control):

@@ -6,6 +6,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _core
+from .fold_guard import fold_free_severity
 from .templates import choose_template, load_lip_template
 
 
@@ -16,14 +17,16 @@ class LipTransform:
     landmarks_after: np.ndarray   # float32 (68, 2): ground truth by construction
     moved_mask: np.ndarray        # uint8 (H, W), 255 where pixels were resampled
     template: str                 # name or path of the template used
-    severity: float
+    severity: float               # the severity applied (see severity_requested)
     seed: Optional[int]
+    severity_requested: Optional[float] = None  # differs from severity when a fold was avoided
 
     def to_json(self) -> dict:
         def pts(a):
             return [[round(float(x), 3), round(float(y), 3)] for x, y in a]
         return {"landmarks_before": pts(self.landmarks_before), "landmarks_after": pts(self.landmarks_after),
-                "template": self.template, "severity": self.severity, "seed": self.seed}
+                "template": self.template, "severity": self.severity, "seed": self.seed,
+                "severity_requested": self.severity_requested}
 
 
 def _resolve_template(template, seed):
@@ -37,18 +40,29 @@ def _resolve_template(template, seed):
     return "<array>", array
 
 
-def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Optional[int] = None) -> LipTransform:
+def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Optional[int] = None,
+                     on_fold: str = "reduce") -> LipTransform:
     """ICMI 2024 LT-v2 on one face. template: a file path, a float32 (68, 2) array, or a dict
-    {name: array} to draw from with `seed`. severity in [0, 1]; 0 returns the image bit for bit."""
+    {name: array} to draw from with `seed`. severity in [0, 1]; 0 returns the image bit for bit.
+    on_fold: "reduce" (default) lowers the severity just enough to keep the warp from folding a
+    thin or open lip, and records it; "raise" raises the kernel's InputError instead."""
     name, points = _resolve_template(template, seed)
-    warped, after, mask = _core._lip_transform_v2(image, landmarks, points, float(severity))
-    return LipTransform(warped, landmarks.copy(), after, mask, name, float(severity), seed)
+    applied = fold_free_severity(image.shape, landmarks,
+                                 lambda s: _core.lip_transform_v2_landmarks(landmarks, points, s),
+                                 float(severity), on_fold) if 0.0 <= severity <= 1.0 else float(severity)
+    warped, after, mask = _core._lip_transform_v2(image, landmarks, points, applied)
+    return LipTransform(warped, landmarks.copy(), after, mask, name, applied, seed, float(severity))
 
 
-def lip_transform_v1(image, landmarks, transform: str, magnitude: float = 1.0) -> LipTransform:
-    """LT-v1 on one face: one of LT_V1_TRANSFORMS at a magnitude in [0, 1]; 0 is the identity."""
+def lip_transform_v1(image, landmarks, transform: str, magnitude: float = 1.0,
+                     on_fold: str = "reduce") -> LipTransform:
+    """LT-v1 on one face: one of LT_V1_TRANSFORMS at a magnitude in [0, 1]; 0 is the identity.
+    on_fold as in lip_transform_v2."""
     from .lt_v1 import lt_v1_landmarks
 
-    after = lt_v1_landmarks(landmarks, transform, magnitude)
+    lt_v1_landmarks(landmarks, transform, magnitude)  # validates the name and magnitude first
+    applied = fold_free_severity(image.shape, landmarks, lambda s: lt_v1_landmarks(landmarks, transform, s),
+                                 float(magnitude), on_fold)
+    after = lt_v1_landmarks(landmarks, transform, applied)
     warped, mask = _core.piecewise_affine_warp(image, landmarks, after, return_mask=True)
-    return LipTransform(warped, landmarks.copy(), after, mask, transform, float(magnitude), None)
+    return LipTransform(warped, landmarks.copy(), after, mask, transform, applied, None, float(magnitude))

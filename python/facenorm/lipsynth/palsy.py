@@ -42,7 +42,8 @@ class PalsyTransform:
     landmarks_after: np.ndarray  # ground truth
     region: np.ndarray           # uint8 (H, W), 255 where the face moved: the palsy class
     side: str
-    severity: float
+    severity: float                  # applied (lowered from the requested one only to avoid a fold)
+    severity_requested: float = None
 
 
 def palsy_landmarks(landmarks: np.ndarray, side: str = "left", severity: float = 1.0) -> np.ndarray:
@@ -85,8 +86,15 @@ def displacement_field(shape, src_points, dst_points) -> np.ndarray:
 
 
 def palsy_transform(image, landmarks, side: str = "left", severity: float = 1.0,
-                    min_shift: float = 0.5) -> PalsyTransform:
-    """Warp a normal face into a palsy-like asymmetric one; see the module docstring."""
+                    min_shift: float = 0.5, on_fold: str = "reduce") -> PalsyTransform:
+    """Warp a normal face into a palsy-like asymmetric one; see the module docstring.
+    on_fold as in lip_transform_v2."""
+    from .fold_guard import fold_free_severity
+
+    palsy_landmarks(landmarks, side, severity)  # validates side and severity first
+    requested = float(severity)
+    severity = fold_free_severity(image.shape, landmarks, lambda s: palsy_landmarks(landmarks, side, s),
+                                  requested, on_fold)
     after = palsy_landmarks(landmarks, side, severity)
     warped = _core.piecewise_affine_warp(image, landmarks, after)
     shift = np.linalg.norm(displacement_field(image.shape, landmarks, after), axis=2)
@@ -94,4 +102,4 @@ def palsy_transform(image, landmarks, side: str = "left", severity: float = 1.0,
     hull = cv2.convexHull(np.vstack([landmarks, after]).astype(np.float32))
     cv2.fillConvexPoly(face, np.round(hull).astype(np.int32), 255)
     region = np.where((shift > min_shift) & (face > 0), 255, 0).astype(np.uint8)
-    return PalsyTransform(warped, landmarks.copy(), after, region, side, float(severity))
+    return PalsyTransform(warped, landmarks.copy(), after, region, side, float(severity), requested)

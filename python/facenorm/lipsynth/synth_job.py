@@ -4,9 +4,10 @@ Every output record derives from one control record (parent_id) and stores the t
 image, the landmarks after the transform, the parent's box and pose, and in `params` the method,
 template (or LT-v1 displacement, or palsy side), severity and seed. Output sources are
 "<input file>#<record>/<k>", so a killed job restarted with the same arguments skips what is
-there and neither loses nor duplicates a record (the DatasetWriter commit protocol). A sample
-whose warp would fold the image (a flipped triangle, e.g. a large lip move on a thin or open
-mouth) is recorded in `skipped` with reason "transform_refused" and the kernel's message.
+there and neither loses nor duplicates a record (the DatasetWriter commit protocol). Where the
+requested severity would fold a thin or open lip, the transforms lower it just enough
+(lipsynth.fold_guard) and `params` records both `severity` and `severity_applied`; anything the
+kernel still refuses is recorded in `skipped` with reason "transform_refused".
 """
 import os
 import sys
@@ -37,14 +38,15 @@ def synthesize(method: str, image, landmarks, severity: float, seed: int, templa
     rng = np.random.default_rng(seed)
     if method == "lt-v2":
         t = lip_transform_v2(image, landmarks, templates, severity, seed)
-        return t.image, t.landmarks_after, {"template": t.template}
+        return t.image, t.landmarks_after, {"template": t.template, "severity_applied": t.severity}
     if method == "lt-v1":
         name = LT_V1_TRANSFORMS[int(rng.integers(len(LT_V1_TRANSFORMS)))]
         t = lip_transform_v1(image, landmarks, name, severity)
-        return t.image, t.landmarks_after, {"template": name}
+        return t.image, t.landmarks_after, {"template": name, "severity_applied": t.severity}
     side = ("left", "right")[int(rng.integers(2))]
     t = palsy_transform(image, landmarks, side, severity)
-    return t.image, t.landmarks_after, {"side": side, "region_pixels": int((t.region > 0).sum())}
+    return t.image, t.landmarks_after, {"side": side, "severity_applied": t.severity,
+                                        "region_pixels": int((t.region > 0).sum())}
 
 
 def _open_output(out, params, image_shape) -> DatasetWriter:
