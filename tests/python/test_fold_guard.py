@@ -41,3 +41,32 @@ def test_fold_check_agrees_with_the_kernel(celeba_images, pipeline):
     assert not folds(image.shape, lm, lm.copy())
     with pytest.raises(fn.InputError, match="on_fold"):
         fold_free_severity(image.shape, lm, lambda s: lm, 1.0, on_fold="ignore")
+
+
+def test_tight_crops_with_landmarks_past_the_border_still_transform(celeba_images, pipeline):
+    image = fn.read_image(celeba_images[0])
+    lm = pipeline.faces(image)[0].landmarks
+    bottom = int(lm[57, 1]) + 40  # cut the chin off: jaw points 5-11 leave the image
+    crop = np.ascontiguousarray(image[:bottom])
+    assert (lm[:, 1] > bottom - 1).any()
+    t = fn.lip_transform_v1(crop, lm, "raised_peak_right", 1.0)
+    assert t.image.shape == crop.shape and not np.array_equal(t.image, crop)
+    moved_far = lm.copy()
+    moved_far[8, 1] += 3  # a moving point outside the image is still an error
+    with pytest.raises(fn.InputError, match="outside"):
+        from facenorm.lipsynth.fold_guard import warp_face
+        warp_face(crop, lm, moved_far)
+
+
+def test_closed_mouth_duplicate_points_are_merged(celeba_images, pipeline):
+    image = fn.read_image(celeba_images[0])
+    lm = pipeline.faces(image)[0].landmarks.copy()
+    lm[66] = lm[62]  # dlib's closed mouth: inner upper and lower lip points coincide
+    t = fn.lip_transform_v1(image, lm, "vermilion_notch", 1.0)
+    assert not np.array_equal(t.image, image)
+    apart = lm.copy()
+    dst = lm.copy()
+    dst[66] += np.float32([0, 2])  # twins that move apart stay an error
+    from facenorm.lipsynth.fold_guard import warp_face
+    with pytest.raises(fn.InputError, match="coincide"):
+        warp_face(image, apart, dst)

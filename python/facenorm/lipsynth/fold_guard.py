@@ -14,7 +14,10 @@ ON_FOLD = ("reduce", "raise")
 
 
 def folds(shape, src: np.ndarray, dst: np.ndarray, min_area: float = 1e-3) -> bool:
-    """True when a triangle with a moved vertex collapses or flips between src and dst."""
+    """True when a triangle with a moved vertex collapses or flips between src and dst (over the
+    points inside the image, the mesh warp_face uses)."""
+    keep = face_mesh_points(shape, src, dst)
+    src, dst = np.ascontiguousarray(src[keep]), np.ascontiguousarray(dst[keep])
     triangles, points = _core.delaunay_with_anchors(src, shape[:2])
     n = len(src)
     moved = np.zeros(len(points), bool)
@@ -50,3 +53,36 @@ def fold_free_severity(shape, landmarks, targets_at, severity: float, on_fold: s
         else:
             low = mid
     return low
+
+
+def inside_image(shape, points: np.ndarray) -> np.ndarray:
+    h, w = shape[:2]
+    return (points[:, 0] >= 0) & (points[:, 1] >= 0) & (points[:, 0] <= w - 1) & (points[:, 1] <= h - 1)
+
+
+def face_mesh_points(shape, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Which landmarks go into the warp mesh: those inside the image, once each. dlib puts the
+    inner lip points 61-63 and 65-67 on top of each other for a closed mouth; a duplicate that
+    moves like its twin adds nothing, so only the first is kept (twins that move apart remain,
+    and the kernel reports them)."""
+    keep = inside_image(shape, src) & inside_image(shape, dst)
+    seen = {}
+    for i in np.nonzero(keep)[0]:
+        key = (float(src[i, 0]), float(src[i, 1]))
+        j = seen.setdefault(key, i)
+        if j != i and np.array_equal(dst[i], dst[j]):
+            keep[i] = False
+    return keep
+
+
+def warp_face(image, src: np.ndarray, dst: np.ndarray, return_mask: bool = False):
+    """piecewise_affine_warp over the landmarks that lie inside the image: a tightly cropped face
+    (chin or brows past the border) still warps, since points that do not move need not be in
+    the mesh. A moved point outside the image is still an InputError."""
+    keep = face_mesh_points(image.shape, src, dst)
+    moved_outside = np.any(src != dst, axis=1) & ~(inside_image(image.shape, src) & inside_image(image.shape, dst))
+    if moved_outside.any():
+        raise _core.InputError(f"landmarks {np.nonzero(moved_outside)[0].tolist()} move but lie outside the "
+                               f"{image.shape[1]}x{image.shape[0]} image")
+    return _core.piecewise_affine_warp(image, np.ascontiguousarray(src[keep]), np.ascontiguousarray(dst[keep]),
+                                       return_mask=return_mask)

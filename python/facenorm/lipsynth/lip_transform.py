@@ -6,7 +6,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _core
-from .fold_guard import fold_free_severity
+from .fold_guard import fold_free_severity, warp_face
 from .templates import choose_template, load_lip_template
 
 
@@ -50,7 +50,8 @@ def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Op
     applied = fold_free_severity(image.shape, landmarks,
                                  lambda s: _core.lip_transform_v2_landmarks(landmarks, points, s),
                                  float(severity), on_fold) if 0.0 <= severity <= 1.0 else float(severity)
-    warped, after, mask = _core._lip_transform_v2(image, landmarks, points, applied)
+    after = _core.lip_transform_v2_landmarks(landmarks, points, applied)
+    warped, mask = warp_face(image, landmarks, after, return_mask=True)
     return LipTransform(warped, landmarks.copy(), after, mask, name, applied, seed, float(severity))
 
 
@@ -64,5 +65,5 @@ def lip_transform_v1(image, landmarks, transform: str, magnitude: float = 1.0,
     applied = fold_free_severity(image.shape, landmarks, lambda s: lt_v1_landmarks(landmarks, transform, s),
                                  float(magnitude), on_fold)
     after = lt_v1_landmarks(landmarks, transform, applied)
-    warped, mask = _core.piecewise_affine_warp(image, landmarks, after, return_mask=True)
+    warped, mask = warp_face(image, landmarks, after, return_mask=True)
     return LipTransform(warped, landmarks.copy(), after, mask, transform, applied, None, float(magnitude))

@@ -89,15 +89,17 @@ def palsy_transform(image, landmarks, side: str = "left", severity: float = 1.0,
                     min_shift: float = 0.5, on_fold: str = "reduce") -> PalsyTransform:
     """Warp a normal face into a palsy-like asymmetric one; see the module docstring.
     on_fold as in lip_transform_v2."""
-    from .fold_guard import fold_free_severity
+    from .fold_guard import face_mesh_points, fold_free_severity, warp_face
 
     palsy_landmarks(landmarks, side, severity)  # validates side and severity first
     requested = float(severity)
     severity = fold_free_severity(image.shape, landmarks, lambda s: palsy_landmarks(landmarks, side, s),
                                   requested, on_fold)
     after = palsy_landmarks(landmarks, side, severity)
-    warped = _core.piecewise_affine_warp(image, landmarks, after)
-    shift = np.linalg.norm(displacement_field(image.shape, landmarks, after), axis=2)
+    warped = warp_face(image, landmarks, after)
+    keep = face_mesh_points(image.shape, landmarks, after)
+    shift = np.linalg.norm(displacement_field(image.shape, np.ascontiguousarray(landmarks[keep]),
+                                              np.ascontiguousarray(after[keep])), axis=2)
     face = np.zeros(image.shape[:2], np.uint8)
     hull = cv2.convexHull(np.vstack([landmarks, after]).astype(np.float32))
     cv2.fillConvexPoly(face, np.round(hull).astype(np.int32), 255)
