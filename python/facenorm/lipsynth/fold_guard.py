@@ -66,13 +66,11 @@ def face_mesh_points(shape, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     moves like its twin adds nothing, so only the first is kept (twins that move apart remain,
     and the kernel reports them)."""
     keep = inside_image(shape, src) & inside_image(shape, dst)
-    seen = {}
-    for i in np.nonzero(keep)[0]:
-        key = (float(src[i, 0]), float(src[i, 1]))
-        j = seen.setdefault(key, i)
-        if j != i and np.array_equal(dst[i], dst[j]):
-            keep[i] = False
-    return keep
+    pairs = np.hstack([src, dst])
+    _, first = np.unique(pairs, axis=0, return_index=True)  # identical (src, dst) rows: one is enough
+    unique = np.zeros(len(src), bool)
+    unique[first] = True
+    return keep & unique
 
 
 def warp_face(image, src: np.ndarray, dst: np.ndarray, return_mask: bool = False):
@@ -86,3 +84,21 @@ def warp_face(image, src: np.ndarray, dst: np.ndarray, return_mask: bool = False
                                f"{image.shape[1]}x{image.shape[0]} image")
     return _core.piecewise_affine_warp(image, np.ascontiguousarray(src[keep]), np.ascontiguousarray(dst[keep]),
                                        return_mask=return_mask)
+
+
+def warp_with_fold_guard(image, landmarks, targets_at, severity: float, on_fold: str = "reduce"):
+    """Warp at `severity`; only if the kernel refuses a fold, fall back to the largest fold-free
+    severity (so the common case pays no extra check). Returns (applied, targets, image, mask)."""
+    if on_fold not in ON_FOLD:
+        raise _core.InputError(f"on_fold: expected one of {', '.join(ON_FOLD)}, got '{on_fold}'")
+    after = targets_at(severity)
+    try:
+        warped, mask = warp_face(image, landmarks, after, return_mask=True)
+        return severity, after, warped, mask
+    except _core.InputError:
+        if on_fold == "raise" or not folds(image.shape, landmarks, after):
+            raise
+    applied = fold_free_severity(image.shape, landmarks, targets_at, severity, on_fold)
+    after = targets_at(applied)
+    warped, mask = warp_face(image, landmarks, after, return_mask=True)
+    return applied, after, warped, mask

@@ -6,7 +6,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _core
-from .fold_guard import fold_free_severity, warp_face
+from .fold_guard import warp_with_fold_guard
 from .templates import choose_template, load_lip_template
 
 
@@ -47,11 +47,8 @@ def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Op
     on_fold: "reduce" (default) lowers the severity just enough to keep the warp from folding a
     thin or open lip, and records it; "raise" raises the kernel's InputError instead."""
     name, points = _resolve_template(template, seed)
-    applied = fold_free_severity(image.shape, landmarks,
-                                 lambda s: _core.lip_transform_v2_landmarks(landmarks, points, s),
-                                 float(severity), on_fold) if 0.0 <= severity <= 1.0 else float(severity)
-    after = _core.lip_transform_v2_landmarks(landmarks, points, applied)
-    warped, mask = warp_face(image, landmarks, after, return_mask=True)
+    applied, after, warped, mask = warp_with_fold_guard(
+        image, landmarks, lambda s: _core.lip_transform_v2_landmarks(landmarks, points, s), float(severity), on_fold)
     return LipTransform(warped, landmarks.copy(), after, mask, name, applied, seed, float(severity))
 
 
@@ -61,9 +58,6 @@ def lip_transform_v1(image, landmarks, transform: str, magnitude: float = 1.0,
     on_fold as in lip_transform_v2."""
     from .lt_v1 import lt_v1_landmarks
 
-    lt_v1_landmarks(landmarks, transform, magnitude)  # validates the name and magnitude first
-    applied = fold_free_severity(image.shape, landmarks, lambda s: lt_v1_landmarks(landmarks, transform, s),
-                                 float(magnitude), on_fold)
-    after = lt_v1_landmarks(landmarks, transform, applied)
-    warped, mask = warp_face(image, landmarks, after, return_mask=True)
+    applied, after, warped, mask = warp_with_fold_guard(
+        image, landmarks, lambda s: lt_v1_landmarks(landmarks, transform, s), float(magnitude), on_fold)
     return LipTransform(warped, landmarks.copy(), after, mask, transform, applied, None, float(magnitude))

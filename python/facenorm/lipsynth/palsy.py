@@ -89,14 +89,11 @@ def palsy_transform(image, landmarks, side: str = "left", severity: float = 1.0,
                     min_shift: float = 0.5, on_fold: str = "reduce") -> PalsyTransform:
     """Warp a normal face into a palsy-like asymmetric one; see the module docstring.
     on_fold as in lip_transform_v2."""
-    from .fold_guard import face_mesh_points, fold_free_severity, warp_face
+    from .fold_guard import face_mesh_points, warp_with_fold_guard
 
-    palsy_landmarks(landmarks, side, severity)  # validates side and severity first
     requested = float(severity)
-    severity = fold_free_severity(image.shape, landmarks, lambda s: palsy_landmarks(landmarks, side, s),
-                                  requested, on_fold)
-    after = palsy_landmarks(landmarks, side, severity)
-    warped = warp_face(image, landmarks, after)
+    severity, after, warped, _ = warp_with_fold_guard(
+        image, landmarks, lambda s: palsy_landmarks(landmarks, side, s), requested, on_fold)
     keep = face_mesh_points(image.shape, landmarks, after)
     shift = np.linalg.norm(displacement_field(image.shape, np.ascontiguousarray(landmarks[keep]),
                                               np.ascontiguousarray(after[keep])), axis=2)
