@@ -1,11 +1,11 @@
 // Piecewise-affine warp of a 512x512 face with the upper lip (49-53) moved, as LT-v2 does,
 // beside the reference strategy of the ICMI 2024 official code: every face triangle warped with
 // cv::warpAffine on its bounding box and pasted through a triangle mask.
-#include <filesystem>
 
 #include <benchmark/benchmark.h>
 #include <opencv2/imgproc.hpp>
 
+#include "bench_support.hpp"
 #include "facenorm/detector.hpp"
 #include "facenorm/image_io.hpp"
 #include "facenorm/landmarks.hpp"
@@ -22,15 +22,7 @@ struct Workload {
 
 const Workload& workload() {
   static Workload w = [] {
-    namespace fs = std::filesystem;
-    fs::path dir = fs::path(FACENORM_SOURCE_DIR) / ".." / "shared" / "data" / "celebamask" / "test" / "images";
-    std::string path = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
-    if (fs::exists(dir)) {
-      std::vector<std::string> names;
-      for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().string());
-      std::sort(names.begin(), names.end());
-      path = names.front();
-    }
+    std::string path = benchmark_face_path();
     Workload out;
     out.image = read_image(path);
     FaceDetector detector;
