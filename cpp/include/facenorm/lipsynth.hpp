@@ -16,14 +16,7 @@ namespace facenorm {
 // severity in [0, 1] interpolates linearly from the control (0: identical) to the full transfer.
 Landmarks lip_transform_v2_landmarks(const Landmarks& control, const Landmarks& lip_template, double severity);
 
-struct LipTransformResult {
-  cv::Mat image;          // warped RGB uint8
-  Landmarks landmarks;    // the control's landmarks after the transform (ground truth)
-  cv::Mat moved_mask;     // CV_8U, 255 where pixels were resampled
-};
-
-// Landmarks + piecewise-affine warp. severity 0 returns the input image bit for bit.
-LipTransformResult lip_transform_v2(const cv::Mat& rgb, const Landmarks& control, const Landmarks& lip_template,
-                                    double severity);
+// The warp itself is facenorm.lipsynth's job (Python): it picks the mesh points and guards
+// against folds before calling piecewise_affine_warp.
 
 }  // namespace facenorm

@@ -2,9 +2,7 @@
 #include <string>
 
 #include "facenorm/errors.hpp"
-#include "facenorm/image_io.hpp"
 #include "facenorm/lipsynth.hpp"
-#include "facenorm/warp.hpp"
 
 namespace facenorm {
 namespace {
@@ -43,16 +41,6 @@ Landmarks lip_transform_v2_landmarks(const Landmarks& control, const Landmarks& 
     out[size_t(i)] = cv::Point2f(from + (target - from) * severity);
   }
   return out;
-}
-
-LipTransformResult lip_transform_v2(const cv::Mat& rgb, const Landmarks& control, const Landmarks& lip_template,
-                                    double severity) {
-  check_rgb8(rgb);
-  check_landmarks(control, rgb.size(), "control landmarks");
-  LipTransformResult r;
-  r.landmarks = lip_transform_v2_landmarks(control, lip_template, severity);
-  r.image = piecewise_affine_warp(rgb, control, r.landmarks, &r.moved_mask);
-  return r;
 }
 
 }  // namespace facenorm
