@@ -1,4 +1,5 @@
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>  // paths as str or os.PathLike (pathlib.Path)
 
 #include "bindings.hpp"
 #include "facenorm/errors.hpp"
@@ -17,11 +18,11 @@ void bind_image(py::module_& m) {
 
   m.def(
       "read_image",
-      [](const std::string& path, std::int64_t max_pixels) {
+      [](const std::filesystem::path& path, std::int64_t max_pixels) {
         cv::Mat img;
         {
           py::gil_scoped_release release;
-          img = read_image(path, max_pixels);
+          img = read_image(path.string(), max_pixels);
         }
         return mat_to_array(std::move(img));
       },
@@ -57,10 +58,10 @@ ImageDecodeError (empty, truncated, not an image) or InputError (too small / too
 
   m.def(
       "write_image",
-      [](const std::string& path, const py::array& image) {
+      [](const std::filesystem::path& path, const py::array& image) {
         cv::Mat view = rgb_view(image);
         py::gil_scoped_release release;
-        write_image(path, view);
+        write_image(path.string(), view);
       },
       "path"_a, "image"_a,
       "Write an RGB uint8 (H, W, 3) image; format from the extension; atomic (temp file + rename).");

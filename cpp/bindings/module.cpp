@@ -24,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   facenorm::bind_face(m);
   facenorm::bind_warp(m);
   facenorm::bind_lipsynth(m);
+  facenorm::bind_score(m);
 }

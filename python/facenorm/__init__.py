@@ -48,3 +48,7 @@ from .lipsynth import lip_transform_v1, lip_transform_v2, palsy_transform  # noq
 
 REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 DETECTORS = ("hog", "cnn", "haar", "lbp")
+from . import report  # noqa: F401  (pictures: fn.report.heatmap_overlay, score_figure)
+from . import score  # noqa: F401  (heatmaps, S, normality: fn.score.score_pair)
+from . import stats  # noqa: F401  (agreement with human ratings: fn.stats.pearson, ablation_table)
+from .score import anomaly_heatmap, anomaly_score  # noqa: F401

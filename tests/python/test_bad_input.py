@@ -190,3 +190,10 @@ def test_as_rgb8_is_the_explicit_conversion(face_image):
     np.testing.assert_array_equal(fn.as_rgb8(f), face_image)
     with pytest.raises(fn.InputTypeError):
         fn.as_rgb8(face_image.astype(np.int64))
+
+
+def test_image_paths_may_be_pathlib_paths(tmp_path, astronaut_path):
+    from pathlib import Path
+    image = fn.read_image(Path(astronaut_path))
+    fn.write_image(tmp_path / "copy.png", image)
+    assert np.array_equal(fn.read_image(tmp_path / "copy.png"), image)

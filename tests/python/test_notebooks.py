@@ -8,7 +8,8 @@ def notebooks(root):
     return sorted((root / "notebooks").glob("*.ipynb"))
 
 
-OUTPUTS = {"quickstart.ipynb": "quickstart_lip.png", "lip_transformations.ipynb": "palsy.png"}
+OUTPUTS = {"quickstart.ipynb": "quickstart_lip.png", "lip_transformations.ipynb": "palsy.png",
+           "anomaly_scoring.ipynb": "score_vs_severity.png"}
 
 
 @pytest.mark.parametrize("name", sorted(OUTPUTS))

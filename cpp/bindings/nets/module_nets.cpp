@@ -5,6 +5,7 @@
 
 #include "facenorm/errors.hpp"
 #include "facenorm/tensor_images.hpp"
+#include "nets_bindings.hpp"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
@@ -32,6 +33,8 @@ PYBIND11_MODULE(_nets, m) {
       if (p) std::rethrow_exception(p);
     } catch (const facenorm::InputTypeError& e) { raise("InputTypeError", e.what());
     } catch (const facenorm::InputError& e) { raise("InputError", e.what());
+    } catch (const facenorm::MissingFileError& e) { raise("MissingFileError", e.what());
+    } catch (const facenorm::ModelError& e) { raise("ModelError", e.what());
     } catch (const facenorm::Error& e) { raise("FacenormError", e.what());
     } catch (const c10::Error& e) { raise("BackendError", (std::string("libtorch: ") + e.what_without_backtrace()).c_str());
     }
@@ -52,4 +55,5 @@ PYBIND11_MODULE(_nets, m) {
       },
       "tensor"_a, "mean"_a = std::array<float, 3>{0.485f, 0.456f, 0.406f},
       "std"_a = std::array<float, 3>{0.229f, 0.224f, 0.225f});
+  facenorm_bindings::bind_dlib_resnet(m);
 }

@@ -10,7 +10,7 @@
 namespace facenorm {
 
 enum class Region {
-  Lip,         // the vermilion: outer lip contour 48-59
+  Lip,         // the vermilion: outer lip contour 48-59, pushed out by 3% of the mouth width
   Mouth,       // lips plus the surrounding perioral skin, below the nose
   MouthNose,   // mouth plus the nose (the PLOS ONE paper's "mouth only" setting)
   FaceNoEyes,  // face contour up to the brows, eyes cut out (the paper's "entire face")

@@ -27,6 +27,22 @@ std::vector<cv::Point2f> scaled_about_centre(const std::vector<cv::Point2f>& pts
   return out;
 }
 
+// The outer lip contour pushed outward by 3% of the mouth width: dlib's points sit on the inner
+// edge of the lip line, and CelebAMask-HQ's lip labels then fall outside the plain polygon on
+// thin lips (median coverage 91.5% plain vs 98% pushed, measured on 38 test faces).
+std::vector<cv::Point2f> lip_points(const Landmarks& p) {
+  auto pts = range(p, ibug::kOuterLipFirst, ibug::kOuterLipLast);
+  cv::Point2f c(0, 0);
+  for (const auto& q : pts) c += q;
+  c *= 1.0f / float(pts.size());
+  const float push = 0.03f * float(cv::norm(p[54] - p[48]));
+  for (auto& q : pts) {
+    float len = float(cv::norm(q - c));
+    if (len > 0) q += (q - c) * (push / len);
+  }
+  return pts;
+}
+
 // Lips plus perioral skin: up to just below the nostrils, out past the corners, down to
 // halfway between the lower lip and the chin.
 std::vector<cv::Point2f> mouth_points(const Landmarks& p) {
@@ -66,7 +82,7 @@ RegionPolygons region_polygons(const Landmarks& p, Region region) {
   RegionPolygons out;
   switch (region) {
     case Region::Lip:
-      out.include.push_back(range(p, ibug::kOuterLipFirst, ibug::kOuterLipLast));
+      out.include.push_back(lip_points(p));
       break;
     case Region::Mouth:
       out.include.push_back(hull(mouth_points(p)));
@@ -121,10 +137,10 @@ RegionCrop crop_region(const cv::Mat& rgb, const Landmarks& p, Region region, in
   if (size < 8 || size > 4096) throw InputError("crop size: expected 8 to 4096 pixels, got " + std::to_string(size));
   if (margin < 0 || margin > 2) throw InputError("crop margin: expected 0 to 2, got " + std::to_string(margin));
   std::vector<cv::Point2f> pts;
-  for (const auto& poly : region_polygons(p, region).include) pts.insert(pts.end(), poly.begin(), poly.end());
-  if (region == Region::Lip) {  // the lip crop also holds the inner lip contour
-    auto inner = range(p, ibug::kInnerLipFirst, ibug::kInnerLipLast);
-    pts.insert(pts.end(), inner.begin(), inner.end());
+  if (region == Region::Lip) {  // the ICMI lip crop: the lip landmarks themselves (48-67), no mask margin
+    pts = range(p, ibug::kOuterLipFirst, ibug::kInnerLipLast);
+  } else {
+    for (const auto& poly : region_polygons(p, region).include) pts.insert(pts.end(), poly.begin(), poly.end());
   }
   float x0 = pts[0].x, x1 = pts[0].x, y0 = pts[0].y, y1 = pts[0].y;
   for (const auto& q : pts) x0 = std::min(x0, q.x), x1 = std::max(x1, q.x), y0 = std::min(y0, q.y), y1 = std::max(y1, q.y);

@@ -32,6 +32,38 @@ def default_inputs() -> list:
                            "(bash scripts/install_deps.sh) or pass images: facenorm demo IMG...")
 
 
+def _scoring_figures(report, index, aligned):
+    """LT-v2 copies of the aligned face at two severities, each scored against the untouched face
+    (an ideal normalizer): heatmap figure, S and normality per severity."""
+    import numpy as np
+
+    from .. import lip_transform_v2
+    from ..lipsynth import default_lip_templates
+    from ..report import score_figure
+    from ..score import score_pair
+
+    templates = default_lip_templates()
+    name = sorted(templates)[0]
+    rows, entry = [], []
+    h, w = aligned.image.shape[:2]
+    side = min(512, h, w)  # a square around the face keeps the figure readable
+    x0, y0 = (np.clip(aligned.landmarks.mean(0) - side / 2, 0, [w - side, h - side])).astype(int)
+    face = np.ascontiguousarray(aligned.image[y0:y0 + side, x0:x0 + side])
+    landmarks = np.ascontiguousarray(aligned.landmarks - np.float32([x0, y0]))
+    for severity in (0.5, 1.0):
+        copy = lip_transform_v2(face, landmarks, templates[name], severity)
+        r = score_pair(copy.image, face, copy.landmarks_after)
+        caption = f"LT-v2 {severity:.1f}: S = {r.score:.2f}, normality {r.normality}"
+        rows.append(report.image(f"{index:03d}_score_{severity:.1f}.jpg",
+                                 score_figure(copy.image, face, r.heatmap, r.mask, caption, "PSE YCbCr e3"),
+                                 caption, 640))
+        entry.append({"severity": severity, "score": round(r.score, 4), "normality": r.normality})
+    text = ("<p>Anomaly score (PLOS ONE 2023, eq. 6; larger S = more normal) of a synthetic cleft-like lip "
+            f"(LT-v2, template {name}) against the untouched face, mouth + nose region: "
+            "original | normalized | PSE heatmap.</p>")
+    return text + "<div class='row'>" + "".join(rows) + "</div>", entry
+
+
 def run(args) -> int:
     import numpy as np
     from tqdm import tqdm
@@ -81,8 +113,10 @@ def run(args) -> int:
             ["detect+landmarks+pose", f"{t_face * 1000:.0f} ms"],
             ["align", f"{t_align * 1000:.0f} ms"],
         ])
-        report.section(Path(path).name, table + "<div class='row'>" + "".join(figures) + "</div>")
-        entry.update({"pose": p.to_dict(), "frontal": face.frontal, "ms": round((t_face + t_align) * 1000, 1)})
+        scoring, score_entry = _scoring_figures(report, index, aligned)
+        report.section(Path(path).name, table + "<div class='row'>" + "".join(figures) + "</div>" + scoring)
+        entry.update({"pose": p.to_dict(), "frontal": face.frontal, "ms": round((t_face + t_align) * 1000, 1),
+                      "scores": score_entry})
         summary.append(entry)
     target = report.write()
     print(f"facenorm demo: wrote {target}", file=sys.stderr)

@@ -6,10 +6,12 @@ logs and progress bars go to stderr. Exit codes: 0 success, 1 a facenorm error, 
 import argparse
 import importlib
 import json
+import math
 import sys
 
 # Command modules in the order `facenorm --help` lists them.
-COMMAND_MODULES = ["landmarks", "lip_transform", "prepare", "synth", "demo", "fetch_models"]
+COMMAND_MODULES = ["landmarks", "lip_transform", "score", "agreement", "calibrate_score", "prepare", "synth", "demo",
+                   "fetch_models"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _finite_or_null(value):
+    """NaN and inf are not JSON; they are printed as null (e.g. an undefined correlation)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
+
+
 def emit_json(document) -> None:
-    json.dump(document, sys.stdout, indent=None, separators=(",", ":"))
+    json.dump(_finite_or_null(document), sys.stdout, indent=None, separators=(",", ":"), allow_nan=False)
     sys.stdout.write("\n")
     sys.stdout.flush()
 

@@ -1,0 +1,10 @@
+// One registration function per binding file of facenorm._nets; module_nets.cpp calls them.
+#pragma once
+
+#include <torch/extension.h>
+
+namespace facenorm_bindings {
+
+void bind_dlib_resnet(pybind11::module_& m);
+
+}  // namespace facenorm_bindings

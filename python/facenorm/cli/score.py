@@ -1,0 +1,100 @@
+"""facenorm score IMG --reference NORM [--region R] [--heatmap PNG] --json  (one pair), or
+facenorm score --dataset FILE.h5 [--reference-dataset PARENT.h5]  (every record against its parent).
+
+IMG is the face as photographed; NORM its normalized version, pixel-aligned, same size. The
+region mask comes from IMG's landmarks (detected, or --landmarks FILE). S is eq. 6 of the
+PLOS ONE 2023 paper: larger = more normal; normality is 0-100 (docs/scoring.md).
+"""
+from .main import emit_json
+
+REGION_CHOICES = ("lip", "mouth", "mouth_nose", "face_no_eyes")
+
+
+def register(sub):
+    p = sub.add_parser("score", help="anomaly heatmap and score of a face against its normalized version")
+    p.add_argument("image", nargs="?", metavar="IMG", help="the face as photographed")
+    p.add_argument("--reference", metavar="IMG", help="its normalized version (pixel-aligned, same size)")
+    p.add_argument("--normalizer", metavar="NAME", help="normalize IMG with this normalizer instead of --reference")
+    p.add_argument("--region", default="mouth_nose", choices=REGION_CHOICES,
+                   help="where to score (default mouth_nose: the paper's 'mouth only' setting)")
+    p.add_argument("--method", default="pse", help="pse (default), ssim, deep, or lpips:PATH (TorchScript)")
+    p.add_argument("--colour", default="ycbcr", choices=["ycbcr", "rgb"])
+    p.add_argument("--erosion", type=int, default=3, help="erosion size (odd; 0 = off). Default 3")
+    p.add_argument("--soft-sigma", type=float, default=0.0, help="soften the region edge (Gaussian sigma, px)")
+    p.add_argument("--landmarks", metavar="FILE", help="IMG's 68 landmarks (.npy/.pts/.txt) instead of detecting")
+    p.add_argument("--heatmap", metavar="PNG", help="write original | normalized | heatmap overlay here")
+    p.add_argument("--calibration", metavar="JSON", help="normality calibration file (default: the shipped one)")
+    p.add_argument("--dataset", metavar="FILE.h5", help="batch: score every record of this dataset against its parent")
+    p.add_argument("--reference-dataset", metavar="PARENT.h5",
+                   help="batch: the file the records' parent_id points into (default: the source in FILE's params)")
+    p.add_argument("--store-heatmaps", action="store_true", help="batch: also store float16 heatmaps in FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.set_defaults(func=run)
+
+
+def _normalizer_pair(image, landmarks, name):
+    """(normalized image, its name) from a registered normalizer."""
+    from .. import InputError
+    try:
+        from ..normalize import get_normalizer
+    except ImportError:
+        raise InputError(f"--normalizer {name}: no normalizers are available in this build; "
+                         "pass the normalized image with --reference") from None
+    normalizer = get_normalizer(name)
+    return normalizer.normalize(image, landmarks), normalizer.name
+
+
+def _landmarks_for(args, image):
+    from .. import FacePipeline
+    if args.landmarks:
+        from ..data.landmark_files import read_landmark_file
+        return read_landmark_file(args.landmarks)
+    return FacePipeline().faces(image)[0].landmarks
+
+
+def run(args) -> int:
+    from .. import InputError, read_image, write_image
+
+    if args.dataset:
+        if args.image or args.reference:
+            raise InputError("--dataset scores a dataset file; do not also pass IMG or --reference")
+        from ..score.batch import score_dataset
+        summary = score_dataset(args.dataset, reference_dataset=args.reference_dataset, region=args.region,
+                                method=args.method, colour=args.colour, erosion=args.erosion,
+                                soft_sigma=args.soft_sigma, store_heatmaps=args.store_heatmaps)
+        if args.json:
+            emit_json(summary)
+        return 0
+    if not args.image:
+        raise InputError("score: expected IMG (and --reference NORM or --normalizer NAME), or --dataset FILE.h5")
+    if bool(args.reference) == bool(args.normalizer):
+        raise InputError("score: give exactly one of --reference IMG or --normalizer NAME")
+    from ..score import Calibration, score_pair
+    from ..report import score_figure
+
+    image = read_image(args.image)
+    landmarks = _landmarks_for(args, image)
+    if args.reference:
+        normalized, normalizer = read_image(args.reference), "reference"
+        if normalized.shape != image.shape:
+            raise InputError(f"--reference {args.reference}: expected the same size as {args.image} "
+                             f"({image.shape[1]}x{image.shape[0]}), got {normalized.shape[1]}x{normalized.shape[0]}")
+    else:
+        normalized, normalizer = _normalizer_pair(image, landmarks, args.normalizer)
+    calibration = Calibration.load(args.calibration) if args.calibration else None
+    result = score_pair(image, normalized, landmarks, region=args.region, method=args.method, colour=args.colour,
+                        erosion=args.erosion, soft_sigma=args.soft_sigma, normalizer=normalizer,
+                        calibration=calibration)
+    if args.heatmap:
+        normality = "n/a" if result.normality is None else f"{result.normality:.0f}"
+        caption = f"S = {result.score:.3f} (larger = more normal)   normality {normality}/100   region {args.region}"
+        label = f"{args.method} {args.colour} e{args.erosion}"
+        write_image(args.heatmap, score_figure(image, normalized, result.heatmap, result.mask, caption, label))
+    doc = result.to_json()
+    if args.heatmap:
+        doc["heatmap"] = args.heatmap
+    if args.json:
+        emit_json(doc)
+    else:
+        print(f"S = {result.score:.4f}  normality = {result.normality}  ({args.region}, {result.pixels:.0f} px)")
+    return 0

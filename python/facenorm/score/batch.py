@@ -1,0 +1,135 @@
+"""`facenorm score --dataset FILE.h5`: every record of a dataset scored against its parent record.
+
+Pairs: a record of FILE (e.g. a synth copy, or a normalize-stage output) and the record its
+parent_id names in the parent file (--reference-dataset, default the `source` in FILE's params).
+The region mask comes from FILE's landmarks. Results go into FILE under scores/<key>/ (score,
+mean_error_score, pixels, normality: float64 (N,), error: why a record has no score) and with
+--store-heatmaps heatmaps/<key> (float16 (N, H, W), channels summed). A record's score is written
+last, after its heatmap, so NaN marks "not done" and a killed job resumes where it stopped.
+"""
+import json
+import os
+import sys
+import time
+
+import h5py
+import numpy as np
+
+from .. import _core
+from ..data.dataset import Dataset
+from ..data.hdf5_files import dataset_errors, open_hdf5
+from ..data.schema import check_schema
+from .calibration import calibration_key, default_calibration
+from .heatmaps import heatmap_plane, parse_method
+from .pairs import score_pair
+
+SCORE_FIELDS = ("score", "mean_error_score", "pixels", "normality")
+
+
+def result_key(method: str, colour: str, erosion: int, region: str, soft_sigma: float = 0.0) -> str:
+    kind, _ = parse_method(method)
+    key = f"{kind}_{colour}_e{int(erosion)}_{region}"
+    return key + (f"_soft{soft_sigma:g}" if soft_sigma else "")
+
+
+def _parent_path(h5, path, reference_dataset):
+    if reference_dataset:
+        return os.path.abspath(reference_dataset)
+    source = json.loads(h5.attrs.get("params", "{}")).get("source")
+    if not source:
+        raise _core.InputError(f"{path}: its params name no source dataset; pass --reference-dataset PARENT.h5")
+    return source
+
+
+def _result_group(h5, key, n, image_shape, store_heatmaps, attrs):
+    group = h5.require_group(f"scores/{key}")
+    stored = {k: group.attrs[k] for k in attrs if k in group.attrs}
+    if stored and stored != attrs:
+        raise _core.DatasetError(f"scores/{key} exists with other settings {stored}; expected {attrs}")
+    group.attrs.update(attrs)
+    for name in SCORE_FIELDS:
+        if name not in group:
+            group.create_dataset(name, shape=(n,), maxshape=(None,), dtype=np.float64, fillvalue=np.nan)
+        elif group[name].shape[0] < n:  # records appended since the last run
+            group[name].resize((n,))
+            group[name][group[name].shape[0]:] = np.nan
+    if "error" not in group:
+        group.create_dataset("error", shape=(n,), maxshape=(None,), dtype=h5py.string_dtype())
+    elif group["error"].shape[0] < n:
+        group["error"].resize((n,))
+    heat, created = None, False
+    if store_heatmaps:
+        name = f"heatmaps/{key}"
+        created = name not in h5
+        if created:
+            h5.create_dataset(name, shape=(n,) + tuple(image_shape), maxshape=(None,) + tuple(image_shape),
+                              dtype=np.float16, chunks=(1,) + tuple(image_shape), compression="gzip",
+                              compression_opts=4)
+        heat = h5[name]
+        if heat.shape[0] < n:
+            heat.resize((n,) + tuple(image_shape))
+    return group, heat, created
+
+
+def score_dataset(path, reference_dataset=None, region="mouth_nose", method="pse", colour="ycbcr", erosion=3,
+                  soft_sigma=0.0, store_heatmaps=False, progress=True) -> dict:
+    """Scores every record of `path` against its parent; returns the summary JSON of the CLI."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    path = os.path.abspath(os.fspath(path))
+    h5 = open_hdf5(path, "r+")
+    with h5:
+        with dataset_errors(path, "reading the schema"):
+            check_schema(h5, path)
+        data = Dataset(h5, path)
+        parent_path = _parent_path(h5, path, reference_dataset)
+        key = result_key(method, colour, erosion, region, soft_sigma)
+        attrs = {"method": method, "colour": colour, "erosion": int(erosion), "region": region,
+                 "soft_sigma": float(soft_sigma), "reference_dataset": parent_path, "normalizer": "reference",
+                 "calibration_key": calibration_key("reference", parse_method(method)[0], colour, erosion, region)}
+        n = len(data)
+        with dataset_errors(path, "preparing scores"):
+            group, heat, heat_created = _result_group(h5, key, n, data.image_shape, store_heatmaps, attrs)
+            done = ~np.isnan(group["score"][:n])
+            if heat_created:  # records scored earlier without heatmaps are redone to store them
+                done[:] = False
+        todo = [i for i in range(n) if not done[i]]
+        scored = failed = 0
+        calibration = default_calibration()
+        with Dataset.open(parent_path) as parent, \
+                tqdm(total=n, initial=n - len(todo), unit="pair", desc="score", file=sys.stderr,
+                     disable=not progress) as bar:
+            for i in todo:
+                sample = data[i]
+                pid = int(sample.record["parent_id"])
+                try:
+                    if not 0 <= pid < len(parent):
+                        raise _core.InputError(f"record {i}: parent_id {pid} is not a record of {parent_path} "
+                                               f"({len(parent)} records)")
+                    reference = parent.image(pid)
+                    result = score_pair(sample.image, reference, sample.landmarks, region=region, method=method,
+                                        colour=colour, erosion=erosion, soft_sigma=soft_sigma,
+                                        calibration=calibration)
+                except _core.FacenormError as e:
+                    group["error"][i] = f"{type(e).__name__}: {e}"
+                    h5.flush()
+                    failed += 1
+                    bar.update(1)
+                    continue
+                if heat is not None:
+                    heat[i] = heatmap_plane(result.heatmap).astype(np.float16)
+                group["error"][i] = ""
+                group["pixels"][i] = result.pixels
+                group["mean_error_score"][i] = result.mean_error_score
+                group["normality"][i] = np.nan if result.normality is None else result.normality
+                group["score"][i] = result.score  # last: the commit marker
+                h5.flush()
+                scored += 1
+                bar.update(1)
+        scores = group["score"][:n]
+    finite = scores[~np.isnan(scores)]
+    return {"dataset": path, "reference_dataset": parent_path, "key": f"scores/{key}", "records": n,
+            "scored": scored, "failed": failed, "resumed_from": n - len(todo),
+            "mean_score": round(float(finite.mean()), 6) if finite.size else None,
+            "seconds": round(time.perf_counter() - started, 3)}
