@@ -7,7 +7,7 @@ import numpy as np
 from .. import _core
 from .calibration import Calibration, calibration_key, default_calibration
 from .heatmaps import DEFAULT_COLOUR, DEFAULT_EROSION, DEFAULT_METHOD, anomaly_heatmap
-from .scoring import anomaly_score_details
+from .scoring import HeatmapScore, anomaly_score_details
 
 DEFAULT_REGION = "mouth_nose"  # the PLOS ONE paper's "mouth only" setting (r = 0.942)
 
@@ -70,9 +70,13 @@ def score_pair(original: np.ndarray, normalized: np.ndarray, landmarks: np.ndarr
     """Heatmap of original vs normalized, S inside `region` of the original's landmarks, and the
     normality from the calibration curve of (normalizer, method, colour, erosion, region),
     evaluated with the pair resampled to the calibration faces' eye distance."""
-    heatmap = anomaly_heatmap(original, normalized, method=method, colour=colour, erosion=erosion)
     mask = _core.region_mask(landmarks, original.shape[:2], region, soft_sigma)
-    details = anomaly_score_details(heatmap, mask)
+    if method == "pse":  # the fused kernel: one pass, bit-identical to heatmap + score
+        d, heatmap = _core.pse_score(original, normalized, mask, colour, erosion, True)
+        details = HeatmapScore(float(d["score"]), float(d["frobenius"]), float(d["pixels"]), bool(d["capped"]))
+    else:
+        heatmap = anomaly_heatmap(original, normalized, method=method, colour=colour, erosion=erosion)
+        details = anomaly_score_details(heatmap, mask)
     calibration = calibration if calibration is not None else default_calibration()
     key = calibration_key(normalizer, method, colour, erosion, region)
     normality = None
