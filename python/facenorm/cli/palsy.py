@@ -1,0 +1,86 @@
+"""facenorm palsy IMG|DIR|LIST... [--ipd-mm X | --no-iris] [--csv FILE] [--draw DIR] --json:
+clinical asymmetry measures (docs/palsy.md)."""
+from .main import emit_json
+
+
+def register(sub):
+    p = sub.add_parser("palsy", help="left/right asymmetry measures (brows, eyes, mouth corners, lip) in mm")
+    p.add_argument("inputs", nargs="+", metavar="IMG|DIR|LIST")
+    p.add_argument("--ipd-mm", type=float, help="the subject's inter-pupillary distance, for the mm scale")
+    p.add_argument("--no-iris", action="store_true", help="do not calibrate from the iris (report pixels)")
+    p.add_argument("--csv", metavar="FILE", help="one row per image (written atomically)")
+    p.add_argument("--draw", metavar="DIR", help="write each face with its measures drawn as DIR/<stem>_palsy.png")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def measure_image(path, pipeline, ipd_mm=None, use_iris=True):
+    from .. import read_image
+    from ..palsy import asymmetry_measures, scale_from_ipd, scale_from_iris
+
+    image = read_image(path)
+    landmarks = pipeline.faces(image)[0].landmarks
+    if ipd_mm:
+        k, source = scale_from_ipd(landmarks, ipd_mm), f"ipd {ipd_mm:g} mm"
+    elif use_iris:
+        k, _ = scale_from_iris(image, landmarks)
+        source = "iris 11.7 mm" if k else "none"
+    else:
+        k, source = None, "none"
+    return image, landmarks, asymmetry_measures(landmarks, k, source)
+
+
+def _csv_rows(results):
+    from ..palsy import MEASURES
+    header = ["path", "error", "unit", "asymmetry_index", "smile_angle_difference"]
+    header += [f"{m}_{s}" for m in MEASURES for s in ("right", "left")]
+    rows = [header]
+    for r in results:
+        if r.get("error"):
+            rows.append([r["path"], r["error"]] + [""] * (len(header) - 2))
+            continue
+        m = r["measures"]
+        rows.append([r["path"], "", m["unit"], m["asymmetry_index"], m["smile_angle_difference"]] +
+                    [m[s][name] for name in MEASURES for s in ("right", "left")])
+    return rows
+
+
+def run(args) -> int:
+    import csv
+    import os
+    import sys
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .. import FacenormError, FacePipeline, write_image
+    from ..data.inputs import collect_image_paths
+    from ..palsy import draw_asymmetry
+
+    paths = collect_image_paths(args.inputs)
+    pipeline, results = FacePipeline(), []
+    for path in tqdm(paths, desc="palsy", unit="img", file=sys.stderr, disable=len(paths) < 2):
+        try:
+            image, landmarks, m = measure_image(path, pipeline, args.ipd_mm, not args.no_iris)
+        except FacenormError as e:  # one bad photo does not stop a folder
+            results.append({"path": path, "error": f"{type(e).__name__}: {e}"})
+            continue
+        results.append({"path": path, "error": None, "measures": m.to_json()})
+        if args.draw:
+            os.makedirs(args.draw, exist_ok=True)
+            write_image(str(Path(args.draw) / f"{Path(path).stem}_palsy.png"), draw_asymmetry(image, landmarks, m))
+    if args.csv:
+        tmp = args.csv + ".partial"
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows(_csv_rows(results))
+        os.replace(tmp, args.csv)
+    if args.json:
+        emit_json({"images": results})
+    else:
+        for r in results:
+            m = r.get("measures")
+            print(f"{r['path']}: " + (r["error"] if r["error"] else
+                                      f"asymmetry index {m['asymmetry_index']:.1f}% ({m['unit']})"))
+    if results and all(r["error"] for r in results):
+        return 1
+    return 0

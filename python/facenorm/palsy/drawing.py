@@ -1,0 +1,53 @@
+"""The asymmetry measures drawn on the face: midline, per-side segments, values."""
+import cv2
+import numpy as np
+
+from .measures import AsymmetryMeasures, SIDES
+
+COLOURS = {"left": (255, 140, 0), "right": (0, 170, 255)}  # subject's left orange, right blue
+
+
+def _pt(p):
+    return tuple(int(round(v)) for v in p)
+
+
+def draw_asymmetry(image: np.ndarray, landmarks: np.ndarray, m: AsymmetryMeasures) -> np.ndarray:
+    """A copy of `image` with the midline, each side's measured segments and a values panel."""
+    out = image.copy()
+    lm = landmarks.astype(np.float64)
+    f = m.frame
+    t = max(1, round(max(image.shape[:2]) / 500))
+    span = np.linalg.norm(lm[8] - lm[27]) * 1.3
+    cv2.line(out, _pt(f.origin - 0.25 * span * f.down), _pt(f.origin + span * f.down), (255, 255, 255), t, cv2.LINE_AA)
+    centre = (lm[62] + lm[66]) / 2
+    for side, k in SIDES.items():
+        c = COLOURS[side]
+        eye = lm[list(k["eye"])].mean(0)
+        brow_top = lm[list(k["brow"])][np.argmin(f.coords(lm[list(k["brow"])])[:, 1])]
+        cv2.line(out, _pt(eye), _pt(brow_top), c, t, cv2.LINE_AA)
+        for up, lo in k["lids"]:
+            cv2.line(out, _pt(lm[up]), _pt(lm[lo]), c, t, cv2.LINE_AA)
+        cv2.line(out, _pt(centre), _pt(lm[k["corner"]]), c, t, cv2.LINE_AA)
+        cv2.line(out, _pt(lm[k["nostril"]]), _pt(lm[k["lip"]]), c, t, cv2.LINE_AA)
+        cv2.circle(out, _pt(lm[k["corner"]]), 2 * t + 1, c, -1, cv2.LINE_AA)
+    canthi = (lm[39] + lm[42]) / 2
+    half = 0.6 * np.linalg.norm(lm[45] - lm[36])
+    cv2.line(out, _pt(canthi - half * f.left), _pt(canthi + half * f.left), (200, 200, 200), 1, cv2.LINE_AA)
+    return np.hstack([out, _panel(image.shape[0], m)])
+
+
+def _panel(height: int, m: AsymmetryMeasures) -> np.ndarray:
+    scale = max(0.35, height / 1300)
+    line_h = int(26 * scale / 0.45)
+    width = int(420 * scale / 0.45)
+    panel = np.full((height, width, 3), 255, np.uint8)
+    rows = [f"measure ({m.unit})   R     L", ""]
+    for name in m.left:
+        label = name.replace("_", " ").replace("palpebral fissure", "fissure")
+        rows.append(f"{label[:20]:20s} {m.right[name]:6.1f} {m.left[name]:6.1f}")
+    rows += ["", f"asymmetry index {m.asymmetry_index:.1f}%", f"smile angle diff {m.smile_angle_difference:.1f} deg",
+             f"scale: {m.scale_source}"]
+    for i, text in enumerate(rows):
+        cv2.putText(panel, text, (6, line_h * (i + 1)), cv2.FONT_HERSHEY_PLAIN, scale * 2.0, (0, 0, 0),
+                    max(1, int(scale * 2)), cv2.LINE_AA)
+    return panel
