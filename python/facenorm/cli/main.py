@@ -10,8 +10,8 @@ import math
 import sys
 
 # Command modules in the order `facenorm --help` lists them.
-COMMAND_MODULES = ["landmarks", "lip_transform", "score", "agreement", "calibrate_score", "prepare", "synth", "demo",
-                   "fetch_models"]
+COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
+                   "synth", "demo", "fetch_models"]
 
 
 def build_parser() -> argparse.ArgumentParser:
