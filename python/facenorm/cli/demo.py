@@ -32,6 +32,23 @@ def default_inputs() -> list:
                            "(bash scripts/install_deps.sh) or pass images: facenorm demo IMG...")
 
 
+def _palsy_figure(report, index, image, landmarks):
+    """The clinical asymmetry measures on the photo and on a synthetic left palsy of it."""
+    from .. import palsy_transform
+    from ..palsy import asymmetry_measures, draw_asymmetry, scale_from_iris
+
+    k, _ = scale_from_iris(image, landmarks)
+    source = "iris" if k else "none"
+    droop = palsy_transform(image, landmarks, "left", 1.0)
+    figures = []
+    for name, img, lm in (("photo", image, landmarks), ("synthetic left palsy", droop.image, droop.landmarks_after)):
+        m = asymmetry_measures(lm, k, source)
+        figures.append(report.image(f"{index:03d}_palsy_{len(figures)}.png", draw_asymmetry(img, lm, m),
+                                    f"{name}: asymmetry index {m.asymmetry_index:.1f}%", 420))
+    return ("<p>Facial-palsy asymmetry measures about the facial midline (docs/palsy.md), on the photo "
+            "and on a synthetic palsy-like droop of its left side.</p><div class='row'>" + "".join(figures) + "</div>")
+
+
 def _scoring_figures(report, index, aligned):
     """LT-v2 copies of the aligned face at two severities, each scored against the untouched face
     (an ideal normalizer): heatmap figure, S and normality per severity."""
@@ -114,6 +131,7 @@ def run(args) -> int:
             ["align", f"{t_align * 1000:.0f} ms"],
         ])
         scoring, score_entry = _scoring_figures(report, index, aligned)
+        scoring += _palsy_figure(report, index, result.image, face.landmarks)
         report.section(Path(path).name, table + "<div class='row'>" + "".join(figures) + "</div>" + scoring)
         entry.update({"pose": p.to_dict(), "frontal": face.frontal, "ms": round((t_face + t_align) * 1000, 1),
                       "scores": score_entry})
