@@ -10,4 +10,5 @@ void bind_face(pybind11::module_& m);
 void bind_warp(pybind11::module_& m);
 void bind_lipsynth(pybind11::module_& m);
 void bind_score(pybind11::module_& m);
+void bind_normalize(pybind11::module_& m);
 }  // namespace facenorm

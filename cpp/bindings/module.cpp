@@ -25,4 +25,5 @@ PYBIND11_MODULE(_core, m) {
   facenorm::bind_warp(m);
   facenorm::bind_lipsynth(m);
   facenorm::bind_score(m);
+  facenorm::bind_normalize(m);
 }

@@ -41,7 +41,7 @@ def _normalizer_pair(image, landmarks, name):
         raise InputError(f"--normalizer {name}: no normalizers are available in this build; "
                          "pass the normalized image with --reference") from None
     normalizer = get_normalizer(name)
-    return normalizer.normalize(image, landmarks), normalizer.name
+    return normalizer.normalize(image, landmarks).image, repr(normalizer)
 
 
 def _landmarks_for(args, image):

@@ -1,0 +1,7 @@
+"""Normalizers: the same face with its anomaly filtered out (docs/normalization.md).
+
+    n = fn.normalize.get_normalizer("symmetry")          # or "statistical", "inpaint:method=telea", ...
+    result = n.normalize(image, landmarks)                # .image, .changed, .landmarks, .info
+"""
+from .base import IdentityNormalizer, NormalizationResult, Normalizer, check_face  # noqa: F401
+from .registry import get_normalizer, normalizer_names, parse_spec, register_normalizer  # noqa: F401

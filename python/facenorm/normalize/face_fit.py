@@ -1,0 +1,104 @@
+"""Robust fit of the normal-face model to one face: the part both the statistical and the
+inpainting normalizers build on.
+
+1. Shape: the landmarks are aligned to the mean shape (weighted similarity) and robustly projected
+   onto the shape PCA (Tukey IRLS, coefficients bounded); alignment and weights are re-estimated
+   together a few times, so an anomalous lip neither skews the alignment nor pulls the fit.
+   Points the fit rejects move towards the projection by (1 - weight); the jaw outline stays put
+   (dlib places it least reliably and no anomaly we model moves it).
+2. Texture: the face, warped to the corrected shape, is taken to the shape-free frame and its
+   lower face robustly projected onto the texture PCA; 1 - weight per pixel is the anomaly map.
+"""
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .. import _core
+from .normal_model import NormalFaceModel
+from .shape_frame import apply_affine, invert_affine, similarity_fit, to_shape_free
+
+JAW = np.arange(0, 17)
+SHAPE_ROUNDS = 4
+
+
+@dataclass
+class ShapeFit:
+    target: np.ndarray         # float32 (68, 2): the corrected landmarks in image pixels
+    projection: np.ndarray     # float32 (68, 2): the model's projection in image pixels
+    weights: np.ndarray        # float32 (68,): 1 = normal point, 0 = rejected as anomalous
+    iterations: int
+
+
+@dataclass
+class TextureFit:
+    shape_free: np.ndarray     # uint8 (F, F, 3): the face on the mean shape
+    matrix: np.ndarray         # 2x3, image -> frame (similarity of the corrected shape)
+    reconstruction: np.ndarray  # float32 (F, F, 3) in [0, 1]: robust projection (+ local lighting) inside the mask
+    anomaly: np.ndarray        # float32 (F, F): 1 - weight inside the mask, 0 outside
+    iterations: int
+
+
+def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.685, bound: float = 3.0) -> ShapeFit:
+    mean = model.mean_shape.reshape(-1)
+    weights = np.ones(68, np.float32)
+    iterations = 0
+    for _ in range(SHAPE_ROUNDS):
+        a = similarity_fit(landmarks, model.mean_shape, weights + 1e-3)
+        y = apply_affine(a, landmarks).reshape(-1)
+        r = _core.robust_subspace_projection(y, mean, model.shape_basis, model.shape_stddev, model.shape_sigma,
+                                             group=2, tukey_c=tukey_c, coefficient_bound=bound)
+        weights, iterations = r["weights"], iterations + r["iterations"]
+    projection = apply_affine(invert_affine(a), r["reconstruction"].reshape(68, 2))
+    move = 1.0 - weights
+    move[JAW] = 0.0
+    target = (landmarks + move[:, None] * (projection - landmarks)).astype(np.float32)
+    return ShapeFit(target, projection, weights.astype(np.float32), iterations)
+
+
+def warp_to_shape(image: np.ndarray, landmarks: np.ndarray, target: np.ndarray) -> tuple:
+    """(image warped so landmarks move to target, the target actually used). A move that would fold
+    the mesh is halved until it does not (a correction must never tear the face)."""
+    for fraction in (1.0, 0.5, 0.25, 0.125):
+        t = (landmarks + fraction * (target - landmarks)).astype(np.float32)
+        try:
+            return _core.piecewise_affine_warp(image, landmarks, t), t
+        except _core.InputError:
+            continue
+    return image.copy(), landmarks.copy()
+
+
+def fit_texture(model: NormalFaceModel, image: np.ndarray, landmarks: np.ndarray, tukey_c: float = 4.685,
+                bound: float = 3.0, lighting_sigma: float = 6.0) -> TextureFit:
+    frame, mask = model.frame, model.texture_mask
+    free, m = to_shape_free(image, landmarks, model.mean_shape, frame)
+    x = free[mask].reshape(-1).astype(np.float32) / 255
+    r = _core.robust_subspace_projection(x, model.texture_mean, model.texture_basis, model.texture_stddev,
+                                         model.texture_sigma, group=3, tukey_c=tukey_c, coefficient_bound=bound)
+    w = r["weights"]
+    recon = r["reconstruction"].reshape(-1, 3)
+    # The PCA cannot hold every face's lighting: add back the inliers' residual, low-passed
+    # (normalized convolution), so the fill matches the skin around it.
+    residual = np.zeros((frame, frame, 3), np.float32)
+    weight = np.zeros((frame, frame), np.float32)
+    residual[mask] = (x.reshape(-1, 3) - recon) * w[:, None]
+    weight[mask] = w
+    k = (0, 0)
+    smooth_r = cv2.GaussianBlur(residual, k, lighting_sigma)
+    smooth_w = cv2.GaussianBlur(weight, k, lighting_sigma)[..., None]
+    reconstruction = free.astype(np.float32) / 255
+    reconstruction[mask] = np.clip(recon + (smooth_r / np.maximum(smooth_w, 1e-3))[mask], 0, 1)
+    anomaly = np.zeros((frame, frame), np.float32)
+    anomaly[mask] = 1.0 - w
+    return TextureFit(free, m, reconstruction, anomaly, int(r["iterations"]))
+
+
+def frame_scale(matrix: np.ndarray) -> float:
+    """Image pixels per frame pixel."""
+    return 1.0 / float(np.hypot(matrix[0, 0], matrix[0, 1]))
+
+
+def difference_map(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """float32 (H, W) in [0, 1]: where an image changed (mean absolute RGB change, 64 levels = 1)."""
+    d = cv2.absdiff(before, after).astype(np.float32).mean(axis=2)
+    return np.clip(d / 64.0, 0, 1)

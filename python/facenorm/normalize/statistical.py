@@ -1,0 +1,104 @@
+"""`statistical`: normalization by a robust projection onto the normal-face model.
+
+The landmarks the model rejects are moved to its projection (piecewise-affine warp of the
+full-resolution face, so every detail moves with them), then the projected lower-face texture is
+blended in where the texture fit rejected pixels (`texture=residual`, the default), over the whole
+lower face (`texture=full`), or not at all (`texture=off`). Outside the lower face nothing changes.
+
+    fn.normalize.get_normalizer("statistical")                   # the shipped model
+    fn.normalize.get_normalizer("statistical:model=my.npz,texture=full")
+"""
+import cv2
+import numpy as np
+
+from .. import _core
+from .base import NormalizationResult, Normalizer
+from .face_fit import difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
+from .normal_model import load_normal_model
+from .shape_frame import LOWER_FACE_OUTLINE, apply_affine, from_shape_free, points_roi
+
+TEXTURE_MODES = ("residual", "full", "off")
+_MODELS = {}  # path -> NormalFaceModel: loading verifies checksums, do it once per process
+
+
+def cached_model(path):
+    key = str(path) if path else ""
+    if key not in _MODELS:
+        _MODELS[key] = load_normal_model(path or None)
+    return _MODELS[key]
+
+
+def option_float(name: str, value, low: float, high: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise _core.InputError(f"option {name}: expected a number, got '{value}'") from None
+    if not low <= v <= high:
+        raise _core.InputError(f"option {name}: expected a value in [{low}, {high}], got {v}")
+    return v
+
+
+class StatisticalNormalizer(Normalizer):
+    name = "statistical"
+
+    def __init__(self, model=None, texture="residual", tukey="4.685", bound="3", feather="1.5", shape="on"):
+        if texture not in TEXTURE_MODES:
+            raise _core.InputError(f"option texture: expected one of {', '.join(TEXTURE_MODES)}, got '{texture}'")
+        if shape not in ("on", "off"):
+            raise _core.InputError(f"option shape: expected on or off, got '{shape}'")
+        self.model_path = model
+        self.model = cached_model(model)
+        self.texture = texture
+        self.shape = shape
+        self.tukey = option_float("tukey", tukey, 0.5, 50)
+        self.bound = option_float("bound", bound, 0.1, 10)
+        self.feather = option_float("feather", feather, 0, 20)  # frame pixels of blur on the blend mask
+
+    def options(self) -> dict:
+        opts = {"model": self.model_path} if self.model_path else {}
+        defaults = {"texture": "residual", "shape": "on", "tukey": 4.685, "bound": 3.0, "feather": 1.5}
+        current = {"texture": self.texture, "shape": self.shape, "tukey": self.tukey, "bound": self.bound,
+                   "feather": self.feather}
+        opts.update({k: v for k, v in current.items() if v != defaults[k]})
+        return opts
+
+    def _normalize(self, image, landmarks):
+        shape = fit_shape(self.model, landmarks, self.tukey, self.bound)
+        if self.shape == "on":
+            warped, target = warp_to_shape(image, landmarks, shape.target)
+        else:
+            warped, target = image.copy(), landmarks.copy()
+        out, texture_info = warped, {}
+        if self.texture != "off":
+            out, texture_info = self.blend_texture(warped, target)
+        info = {"shape_outliers": [int(i) for i in np.flatnonzero(shape.weights < 0.5)],
+                "shape_max_move_px": round(float(np.abs(target - landmarks).max()), 3), **texture_info}
+        return NormalizationResult(out, difference_map(image, out), target, info)
+
+    def blend_texture(self, image, landmarks):
+        """The projected texture blended into `image` (whose landmarks are `landmarks`)."""
+        fit = fit_texture(self.model, image, landmarks, self.tukey, self.bound)
+        mask = self.model.texture_mask.astype(np.float32)
+        alpha = mask if self.texture == "full" else fit.anomaly
+        if self.feather > 0:
+            alpha = cv2.GaussianBlur(alpha, (0, 0), self.feather) * mask
+        frame_points = apply_affine(fit.matrix, landmarks)
+        roi = points_roi(landmarks[LOWER_FACE_OUTLINE], image.shape, margin=2 * frame_scale(fit.matrix))
+        stack = np.dstack([fit.reconstruction, alpha]).astype(np.float32)
+        back = from_shape_free(stack, self.model.mean_shape, frame_points, fit.matrix, image.shape, roi)
+        x0, y0, x1, y1 = roi
+        a = np.clip(back[y0:y1, x0:x1, 3:4], 0, 1)
+        out = image.copy()
+        part = out[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = np.clip(part * (1 - a) + back[y0:y1, x0:x1, :3] * 255 * a + 0.5, 0, 255).astype(np.uint8)
+        return out, {"texture_outlier_fraction": round(float((fit.anomaly[self.model.texture_mask] > 0.5).mean()), 4),
+                     "texture_iterations": fit.iterations}
+
+    def anomaly_map(self, image, landmarks) -> np.ndarray:
+        """float32 (H, W) in [0, 1]: the texture fit's rejection (1 - robust weight) in image pixels,
+        after the shape correction is undone (i.e. on the input face as given)."""
+        fit = fit_texture(self.model, image, landmarks, self.tukey, self.bound)
+        frame_points = apply_affine(fit.matrix, landmarks)
+        roi = points_roi(landmarks[LOWER_FACE_OUTLINE], image.shape, margin=2 * frame_scale(fit.matrix))
+        back = from_shape_free(fit.anomaly, self.model.mean_shape, frame_points, fit.matrix, image.shape, roi)
+        return np.clip(back, 0, 1).astype(np.float32)
