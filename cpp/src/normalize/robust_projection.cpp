@@ -2,6 +2,8 @@
 #include <cmath>
 #include <string>
 
+#include <Eigen/Core>
+
 #include "facenorm/errors.hpp"
 #include "facenorm/normalize.hpp"
 
@@ -46,28 +48,30 @@ RobustProjection robust_subspace_projection(const cv::Mat& x, const cv::Mat& mea
     if (!(sv[i] > 0)) throw InputError("sigma: expected positive values (index " + std::to_string(i) + ")");
 
   RobustProjection out;
-  // Column vectors; the two products per iteration go through OpenCV's vectorised gemm.
-  cv::Mat xs = x.reshape(1, D), mu = mean.reshape(1, D);
-  cv::Mat c(K, 1, CV_32F, cv::Scalar(0)), previous, filled = xs.clone(), recon;
+  // Eigen maps of the caller's buffers: the two products per iteration are vectorised GEMVs.
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<const RowMajor> B(basis.ptr<float>(), K, D);
+  Eigen::Map<const Eigen::VectorXf> xs(xv, D), mu(mean.ptr<float>(), D);
+  Eigen::VectorXf c = Eigen::VectorXf::Zero(K), previous(K), filled = xs, recon(D);
   std::vector<float> w(size_t(D / g), 1.f);
   auto project = [&]() {  // c = clamp(B (filled - mean)); returns the largest move in stddev units
-    previous = c.clone();
-    cv::gemm(basis, filled - mu, 1.0, cv::noArray(), 0.0, c);
+    previous = c;
+    c.noalias() = B * (filled - mu);
     double largest_move = 0;
     for (int k = 0; k < K; ++k) {
       float bound = float(options.coefficient_bound) * sd[k];
-      float& ck = c.at<float>(k);
-      ck = std::max(-bound, std::min(bound, ck));
-      largest_move = std::max(largest_move, double(std::abs(ck - previous.at<float>(k))) / std::max(1e-12f, sd[k]));
+      c[k] = std::max(-bound, std::min(bound, c[k]));
+      largest_move = std::max(largest_move, double(std::abs(c[k] - previous[k])) / std::max(1e-12f, sd[k]));
     }
-    cv::gemm(basis, c, 1.0, mu, 1.0, recon, cv::GEMM_1_T);
+    recon = mu;
+    recon.noalias() += B.transpose() * c;
     return largest_move;
   };
   project();  // the ordinary (bounded) projection starts the iterations
   int it = 0;
   for (; it < options.max_iterations; ++it) {
-    const float* rv = recon.ptr<float>();
-    float* fv = filled.ptr<float>();
+    const float* rv = recon.data();
+    float* fv = filled.data();
     for (int p = 0; p < D / g; ++p) {
       double e2 = 0;
       for (int j = 0; j < g; ++j) {
@@ -85,8 +89,8 @@ RobustProjection robust_subspace_projection(const cv::Mat& x, const cv::Mat& mea
     }
   }
   out.iterations = it;
-  out.coefficients.assign(c.begin<float>(), c.end<float>());
-  out.reconstruction.assign(recon.begin<float>(), recon.end<float>());
+  out.coefficients.assign(c.data(), c.data() + K);
+  out.reconstruction.assign(recon.data(), recon.data() + D);
   out.weights = std::move(w);
   return out;
 }

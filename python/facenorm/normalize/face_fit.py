@@ -51,6 +51,9 @@ def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.
         weights, iterations = r["weights"], iterations + r["iterations"]
     projection = apply_affine(invert_affine(a), r["reconstruction"].reshape(68, 2))
     move = 1.0 - weights
+    # Points within 2 sigma of the projection are normal variation: they stay put (a normal face
+    # is left alone, and the warp only resamples the few triangles that really move).
+    move[move < 1.0 - (1.0 - (2.0 / tukey_c) ** 2) ** 2] = 0.0
     move[JAW] = 0.0
     target = (landmarks + move[:, None] * (projection - landmarks)).astype(np.float32)
     return ShapeFit(target, projection, weights.astype(np.float32), iterations)
@@ -99,6 +102,12 @@ def frame_scale(matrix: np.ndarray) -> float:
 
 
 def difference_map(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """float32 (H, W) in [0, 1]: where an image changed (mean absolute RGB change, 64 levels = 1)."""
-    d = cv2.absdiff(before, after).astype(np.float32).mean(axis=2)
-    return np.clip(d / 64.0, 0, 1)
+    """float32 (H, W) in [0, 1]: where an image changed (luma of the absolute RGB change; 64 levels
+    = 1). Computed only inside the box of changed pixels: normalizers change small regions."""
+    diff = cv2.cvtColor(cv2.absdiff(before, after), cv2.COLOR_RGB2GRAY)
+    out = np.zeros(diff.shape, np.float32)
+    x, y, w, h = cv2.boundingRect(diff)
+    if w and h:
+        part = diff[y:y + h, x:x + w].astype(np.float32) * (1.0 / 64)
+        out[y:y + h, x:x + w] = np.minimum(part, 1.0)
+    return out

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .. import _core
+from ..score.pairs import eye_distance
 from .base import NormalizationResult, Normalizer
 from .face_fit import difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
 from .normal_model import load_normal_model
@@ -95,10 +96,34 @@ class StatisticalNormalizer(Normalizer):
                      "texture_iterations": fit.iterations}
 
     def anomaly_map(self, image, landmarks) -> np.ndarray:
-        """float32 (H, W) in [0, 1]: the texture fit's rejection (1 - robust weight) in image pixels,
-        after the shape correction is undone (i.e. on the input face as given)."""
+        """float32 (H, W) in [0, 1]: where the face departs from the normal-face model - the larger
+        of the texture fit's rejection (1 - robust weight) and the shape correction's displacement
+        (pixels moved, 1 at `SHAPE_ANOMALY_PX` px of a face with eyes 100 px apart)."""
         fit = fit_texture(self.model, image, landmarks, self.tukey, self.bound)
         frame_points = apply_affine(fit.matrix, landmarks)
         roi = points_roi(landmarks[LOWER_FACE_OUTLINE], image.shape, margin=2 * frame_scale(fit.matrix))
         back = from_shape_free(fit.anomaly, self.model.mean_shape, frame_points, fit.matrix, image.shape, roi)
-        return np.clip(back, 0, 1).astype(np.float32)
+        shape = fit_shape(self.model, landmarks, self.tukey, self.bound)
+        unit = SHAPE_ANOMALY_PX * eye_distance(landmarks) / 100.0
+        moved = displacement_map(landmarks, shape.target, image.shape) / unit
+        return np.clip(np.maximum(back, moved), 0, 1).astype(np.float32)
+
+
+SHAPE_ANOMALY_PX = 2.0
+DISPLACEMENT_SCALE = 4  # the displacement field is smooth: a quarter-resolution grid is enough
+
+
+def displacement_map(landmarks, target, shape) -> np.ndarray:
+    """float32 (H, W): how far the piecewise-affine warp landmarks -> target moves each pixel."""
+    h, w = shape[:2]
+    f = DISPLACEMENT_SCALE
+    hs, ws = (h + f - 1) // f, (w + f - 1) // f
+    grid = np.dstack(np.meshgrid(np.arange(ws, dtype=np.float32), np.arange(hs, dtype=np.float32)))
+    src = np.clip(landmarks / f, 0, [ws - 1, hs - 1]).astype(np.float32)
+    dst = np.clip(target / f, 0, [ws - 1, hs - 1]).astype(np.float32)
+    try:
+        moved = _core.piecewise_affine_warp(np.ascontiguousarray(grid), src, dst)
+    except _core.InputError:
+        return np.zeros((h, w), np.float32)
+    d = np.linalg.norm(moved - grid, axis=2) * f
+    return cv2.resize(d, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w].astype(np.float32)

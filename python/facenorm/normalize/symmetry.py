@@ -16,7 +16,7 @@ import numpy as np
 from .. import _core
 from ..palsy.midline import MIRROR, FaceFrame, facial_midline
 from .base import NormalizationResult, Normalizer
-from .face_fit import difference_map, fit_shape
+from .face_fit import difference_map, fit_shape, warp_to_shape
 from .statistical import cached_model, option_float
 
 REGIONS = {  # region name -> landmarks that judge the side
@@ -24,66 +24,78 @@ REGIONS = {  # region name -> landmarks that judge the side
     "mouth_nose": list(range(31, 36)) + list(range(48, 68)),
     "face_no_eyes": list(range(0, 68)),
 }
+GATES = ("model", "none")  # model: only what the normal-face model rejects is mirrored; none: the whole half
 SIDES = ("auto", "left", "right")  # the subject's side to replace
-BLENDS = ("seamless", "feather")
+BLENDS = ("seamless", "feather", "warp")  # warp: move the affected side's landmarks onto the mirrored
+# good side's and warp the face (piecewise-affine): the affected side keeps its own skin and lip texture
 
 
 class SymmetryNormalizer(Normalizer):
     name = "symmetry"
 
-    def __init__(self, side="auto", region="mouth", blend="seamless", feather="3", model=None):
+    def __init__(self, side="auto", region="mouth", blend="seamless", feather="3", gate="model", model=None):
         if side not in SIDES:
             raise _core.InputError(f"option side: expected one of {', '.join(SIDES)}, got '{side}'")
         if region not in REGIONS:
             raise _core.InputError(f"option region: expected one of {', '.join(REGIONS)}, got '{region}'")
         if blend not in BLENDS:
             raise _core.InputError(f"option blend: expected one of {', '.join(BLENDS)}, got '{blend}'")
-        self.side, self.region, self.blend, self.model_path = side, region, blend, model
+        if gate not in GATES:
+            raise _core.InputError(f"option gate: expected one of {', '.join(GATES)}, got '{gate}'")
+        self.side, self.region, self.blend, self.gate, self.model_path = side, region, blend, gate, model
         self.feather = option_float("feather", feather, 0, 50)  # px across the midline seam
 
     def options(self) -> dict:
-        current = {"side": self.side, "region": self.region, "blend": self.blend, "feather": self.feather}
-        defaults = {"side": "auto", "region": "mouth", "blend": "seamless", "feather": 3.0}
+        current = {"side": self.side, "region": self.region, "blend": self.blend, "feather": self.feather,
+                   "gate": self.gate}
+        defaults = {"side": "auto", "region": "mouth", "blend": "seamless", "feather": 3.0, "gate": "model"}
         opts = {k: v for k, v in current.items() if v != defaults[k]}
         return dict(opts, model=self.model_path) if self.model_path else opts
 
-    def affected_side(self, landmarks) -> tuple:
-        """('left' | 'right', {side: departure px}) - the subject's side departing more from the
-        normal-face model's robust projection over the region's landmarks."""
-        fit = fit_shape(cached_model(self.model_path), landmarks)
-        departure = 1.0 - fit.weights  # in units of what normal faces show at each point
+    def affected_side(self, landmarks, weights) -> tuple:
+        """('left' | 'right', {side: summed rejection}) - the subject's side whose region landmarks the
+        normal-face model rejects more (1 - robust weight: departure in units of normal variation)."""
         frame = local_midline(landmarks)
         lateral = frame.coords(landmarks)[:, 0]
         points = np.array(REGIONS[self.region])
         scores = {}
         for side, sign in (("left", 1), ("right", -1)):
             on_side = points[sign * lateral[points] > 1e-3 * np.abs(lateral).max()]
-            scores[side] = float(departure[on_side].sum())
+            scores[side] = float((1.0 - weights[on_side]).sum())
         return max(scores, key=scores.get), {k: round(v, 3) for k, v in scores.items()}
 
     def _normalize(self, image, landmarks):
         h, w = image.shape[:2]
-        side, departures = (self.side, {}) if self.side != "auto" else self.affected_side(landmarks)
+        weights = fit_shape(cached_model(self.model_path), landmarks).weights if (
+            self.side == "auto" or self.gate == "model") else np.zeros(68, np.float32)
+        side, rejection = (self.side, {}) if self.side != "auto" else self.affected_side(landmarks, weights)
         frame = local_midline(landmarks)
         reflection = reflection_matrix(frame.origin, frame.left)
-        mirrored = cv2.warpAffine(image, reflection, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        region = _core.region_mask(landmarks, (h, w), self.region, 0.0) > 0.5
         sign = 1 if side == "left" else -1
-        ys, xs = np.mgrid[0:h, 0:w]
-        lateral = (xs - frame.origin[0]) * frame.left[0] + (ys - frame.origin[1]) * frame.left[1]
-        half = region & (sign * lateral > 0)
-        if not half.any():
-            raise _core.InputError("symmetry: the region has no pixels on the affected side (landmarks outside the image?)")
-        out = self.blend_half(image, mirrored, half, sign * lateral)
-        new_landmarks = landmarks.copy()
         replaced = [i for i in REGIONS[self.region] if sign * frame.coords(landmarks[i:i + 1])[0, 0] > 0]
+        # gate: how far each replaced point goes towards its mirrored partner (1 - robust weight by
+        # default, so points a normal face would show stay put and a normal face is left alone)
+        gate = np.zeros(68, np.float32)
+        gate[replaced] = 1.0 if self.gate == "none" else 1.0 - weights[replaced]
         partners = cv2.transform(landmarks[MIRROR][None], reflection)[0]
-        new_landmarks[replaced] = partners[replaced]
-        info = {"side": side, "chosen": "auto" if self.side == "auto" else "given", "departure_px": departures,
+        target = (landmarks + gate[:, None] * (partners - landmarks)).astype(np.float32)
+        if self.blend == "warp":
+            out, target = warp_to_shape(image, landmarks, target)
+            pixels = int((gate > 0.01).sum())
+        else:
+            mirrored = cv2.warpAffine(image, reflection, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            ys, xs = np.mgrid[0:h, 0:w]
+            lateral = (xs - frame.origin[0]) * frame.left[0] + (ys - frame.origin[1]) * frame.left[1]
+            region = _core.region_mask(landmarks, (h, w), self.region, 0.0) > 0.5
+            half = region & (sign * lateral > 0) & (gate_map(landmarks, gate, (h, w)) > 0.25)
+            pixels = int(half.sum())
+            out = self.blend_half(image, mirrored, half, sign * lateral) if half.any() else image.copy()
+        info = {"side": side, "chosen": "auto" if self.side == "auto" else "given", "rejection": rejection,
+                "moved_points": [int(i) for i in np.flatnonzero(gate > 0.01)],
                 "midline": {"origin": [round(float(v), 2) for v in frame.origin],
                             "direction": [round(float(v), 4) for v in frame.down]},
-                "pixels": int(half.sum())}
-        return NormalizationResult(out, difference_map(image, out), new_landmarks.astype(np.float32), info)
+                "pixels": pixels}
+        return NormalizationResult(out, difference_map(image, out), target, info)
 
     def blend_half(self, image, mirrored, half, lateral):
         """The mirrored pixels pasted over `half`: Poisson (seamless) or a feathered alpha."""
@@ -108,6 +120,28 @@ class SymmetryNormalizer(Normalizer):
             alpha *= np.clip(lateral / max(self.feather, 1e-3) + 0.5, 0, 1)  # fade in across the midline
         a = alpha[..., None]
         return np.clip(image * (1 - a) + mirrored * a + 0.5, 0, 255).astype(np.uint8)
+
+
+def gate_map(landmarks, gate, shape) -> np.ndarray:
+    """float32 (H, W): each gated point's gate spread over a disc (radius 3 sigma, sigma = 12% of the
+    mouth width) with soft edges; the maximum where discs overlap."""
+    sigma = 0.12 * float(np.linalg.norm(landmarks[54] - landmarks[48])) + 1.0
+    out = np.zeros(shape, np.float32)
+    for i in np.flatnonzero(gate > 0.01):
+        x, y = int(round(float(landmarks[i, 0]))), int(round(float(landmarks[i, 1])))
+        if 0 <= x < shape[1] and 0 <= y < shape[0]:
+            out[y, x] = max(out[y, x], gate[i])
+    if out.any():
+        x0, y0, x1, y1 = _box(out > 0, int(4 * sigma) + 2, shape)
+        k = int(6 * sigma) | 1
+        part = cv2.dilate(out[y0:y1, x0:x1], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        out[y0:y1, x0:x1] = cv2.GaussianBlur(part, (0, 0), sigma / 2)
+    return out
+
+
+def _box(mask, pad: int, shape) -> tuple:
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    return max(0, x - pad), max(0, y - pad), min(shape[1], x + w + pad), min(shape[0], y + h + pad)
 
 
 LOWER_MIDLINE = [33, 51, 57, 62, 66, 8]  # subnasale, lip midpoints, chin
