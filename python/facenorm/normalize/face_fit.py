@@ -4,8 +4,9 @@ inpainting normalizers build on.
 1. Shape: the landmarks are aligned to the mean shape (weighted similarity) and robustly projected
    onto the shape PCA (Tukey IRLS, coefficients bounded); alignment and weights are re-estimated
    together a few times, so an anomalous lip neither skews the alignment nor pulls the fit.
-   Points the fit rejects move towards the projection by (1 - weight); the jaw outline stays put
-   (dlib places it least reliably and no anomaly we model moves it).
+   Points the fit rejects (beyond 2 sigma of normal variation) move towards the projection by
+   (1 - weight); only the movable set moves (nose and mouth by default; never the jaw outline,
+   which dlib places least reliably and no anomaly we model moves).
 2. Texture: the face, warped to the corrected shape, is taken to the shape-free frame and its
    lower face robustly projected onto the texture PCA; 1 - weight per pixel is the anomaly map.
 """
@@ -20,6 +21,9 @@ from .shape_frame import apply_affine, invert_affine, similarity_fit, to_shape_f
 
 JAW = np.arange(0, 17)
 SHAPE_ROUNDS = 4
+# Points a correction may move: `lower` = nose and mouth (cleft lip and its nose), `face` = every
+# point but the jaw outline (palsy moves brows and eyelids too).
+MOVABLE = {"lower": np.r_[27:36, 48:68], "face": np.arange(17, 68)}
 
 
 @dataclass
@@ -39,7 +43,8 @@ class TextureFit:
     iterations: int
 
 
-def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.685, bound: float = 3.0) -> ShapeFit:
+def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.685, bound: float = 3.0,
+              movable: str = "lower") -> ShapeFit:
     mean = model.mean_shape.reshape(-1)
     weights = np.ones(68, np.float32)
     iterations = 0
@@ -54,7 +59,9 @@ def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.
     # Points within 2 sigma of the projection are normal variation: they stay put (a normal face
     # is left alone, and the warp only resamples the few triangles that really move).
     move[move < 1.0 - (1.0 - (2.0 / tukey_c) ** 2) ** 2] = 0.0
-    move[JAW] = 0.0
+    fixed = np.ones(68, bool)
+    fixed[MOVABLE[movable]] = False
+    move[fixed] = 0.0
     target = (landmarks + move[:, None] * (projection - landmarks)).astype(np.float32)
     return ShapeFit(target, projection, weights.astype(np.float32), iterations)
 

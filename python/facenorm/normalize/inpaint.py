@@ -8,7 +8,8 @@ A TorchScript inpainter takes (image, mask) and returns the image: float32 RGB i
 (1, 3, S, S) and float32 (1, 1, S, S) with 1 = hole, S = `size`; it sees a square crop around the
 hole resized to S x S, and only the hole's pixels are taken from its answer.
 
-    fn.normalize.get_normalizer("inpaint")                               # Telea, one pass
+    fn.normalize.get_normalizer("inpaint")                               # model fill, one pass
+    fn.normalize.get_normalizer("inpaint:method=telea")                  # OpenCV Telea
     fn.normalize.get_normalizer("inpaint:method=ns,passes=2,threshold=0.4")
     fn.normalize.get_normalizer("inpaint:method=model")                  # fill with the normal-face model
     fn.normalize.get_normalizer("inpaint:method=torchscript,inpainter=mat.pt,size=512")
@@ -31,7 +32,7 @@ METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "model": None, "tor
 class InpaintNormalizer(Normalizer):
     name = "inpaint"
 
-    def __init__(self, method="telea", threshold="0.5", dilate="auto", radius="auto", passes="1", model=None,
+    def __init__(self, method="model", threshold="0.5", dilate="auto", radius="auto", passes="1", model=None,
                  inpainter=None, size="256"):
         if method not in METHODS:
             raise _core.InputError(f"option method: expected one of {', '.join(METHODS)}, got '{method}'")
@@ -49,7 +50,7 @@ class InpaintNormalizer(Normalizer):
     def options(self) -> dict:
         current = {"method": self.method, "threshold": self.threshold, "dilate": self.dilate, "radius": self.radius,
                    "passes": self.passes}
-        defaults = {"method": "telea", "threshold": 0.5, "dilate": "auto", "radius": "auto", "passes": 1}
+        defaults = {"method": "model", "threshold": 0.5, "dilate": "auto", "radius": "auto", "passes": 1}
         opts = {k: v for k, v in current.items() if v != defaults[k]}
         if self.model_path:
             opts["model"] = self.model_path

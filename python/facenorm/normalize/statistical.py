@@ -14,7 +14,7 @@ import numpy as np
 from .. import _core
 from ..score.pairs import eye_distance
 from .base import NormalizationResult, Normalizer
-from .face_fit import difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
+from .face_fit import MOVABLE, difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
 from .normal_model import load_normal_model
 from .shape_frame import LOWER_FACE_OUTLINE, apply_affine, from_shape_free, points_roi
 
@@ -42,11 +42,15 @@ def option_float(name: str, value, low: float, high: float) -> float:
 class StatisticalNormalizer(Normalizer):
     name = "statistical"
 
-    def __init__(self, model=None, texture="residual", tukey="4.685", bound="3", feather="1.5", shape="on"):
+    def __init__(self, model=None, texture="residual", tukey="4.685", bound="3", feather="1.5", shape="on",
+                 points="lower"):
         if texture not in TEXTURE_MODES:
             raise _core.InputError(f"option texture: expected one of {', '.join(TEXTURE_MODES)}, got '{texture}'")
         if shape not in ("on", "off"):
             raise _core.InputError(f"option shape: expected on or off, got '{shape}'")
+        if points not in MOVABLE:
+            raise _core.InputError(f"option points: expected one of {', '.join(MOVABLE)}, got '{points}'")
+        self.points = points
         self.model_path = model
         self.model = cached_model(model)
         self.texture = texture
@@ -57,14 +61,15 @@ class StatisticalNormalizer(Normalizer):
 
     def options(self) -> dict:
         opts = {"model": self.model_path} if self.model_path else {}
-        defaults = {"texture": "residual", "shape": "on", "tukey": 4.685, "bound": 3.0, "feather": 1.5}
+        defaults = {"texture": "residual", "shape": "on", "tukey": 4.685, "bound": 3.0, "feather": 1.5,
+                    "points": "lower"}
         current = {"texture": self.texture, "shape": self.shape, "tukey": self.tukey, "bound": self.bound,
-                   "feather": self.feather}
+                   "feather": self.feather, "points": self.points}
         opts.update({k: v for k, v in current.items() if v != defaults[k]})
         return opts
 
     def _normalize(self, image, landmarks):
-        shape = fit_shape(self.model, landmarks, self.tukey, self.bound)
+        shape = fit_shape(self.model, landmarks, self.tukey, self.bound, self.points)
         if self.shape == "on":
             warped, target = warp_to_shape(image, landmarks, shape.target)
         else:
@@ -103,7 +108,7 @@ class StatisticalNormalizer(Normalizer):
         frame_points = apply_affine(fit.matrix, landmarks)
         roi = points_roi(landmarks[LOWER_FACE_OUTLINE], image.shape, margin=2 * frame_scale(fit.matrix))
         back = from_shape_free(fit.anomaly, self.model.mean_shape, frame_points, fit.matrix, image.shape, roi)
-        shape = fit_shape(self.model, landmarks, self.tukey, self.bound)
+        shape = fit_shape(self.model, landmarks, self.tukey, self.bound, self.points)
         unit = SHAPE_ANOMALY_PX * eye_distance(landmarks) / 100.0
         moved = displacement_map(landmarks, shape.target, image.shape) / unit
         return np.clip(np.maximum(back, moved), 0, 1).astype(np.float32)

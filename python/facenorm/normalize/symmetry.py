@@ -19,10 +19,12 @@ from .base import NormalizationResult, Normalizer
 from .face_fit import difference_map, fit_shape, warp_to_shape
 from .statistical import cached_model, option_float
 
-REGIONS = {  # region name -> landmarks that judge the side
-    "mouth": list(range(48, 68)),
-    "mouth_nose": list(range(31, 36)) + list(range(48, 68)),
-    "face_no_eyes": list(range(0, 68)),
+# region -> the landmarks that judge the side and may be mirrored; the pixels mirrored lie in their
+# convex hull grown by 20% of the mouth width
+REGIONS = {
+    "upper_lip": list(range(48, 55)) + list(range(60, 65)),   # cleft lip
+    "mouth": list(range(48, 68)),                              # palsy: the whole mouth
+    "mouth_nose": list(range(31, 36)) + list(range(48, 68)),   # cleft lip and nose
 }
 GATES = ("model", "none")  # model: only what the normal-face model rejects is mirrored; none: the whole half
 SIDES = ("auto", "left", "right")  # the subject's side to replace
@@ -33,7 +35,7 @@ BLENDS = ("seamless", "feather", "warp")  # warp: move the affected side's landm
 class SymmetryNormalizer(Normalizer):
     name = "symmetry"
 
-    def __init__(self, side="auto", region="mouth", blend="seamless", feather="3", gate="model", model=None):
+    def __init__(self, side="auto", region="upper_lip", blend="seamless", feather="3", gate="model", model=None):
         if side not in SIDES:
             raise _core.InputError(f"option side: expected one of {', '.join(SIDES)}, got '{side}'")
         if region not in REGIONS:
@@ -48,7 +50,7 @@ class SymmetryNormalizer(Normalizer):
     def options(self) -> dict:
         current = {"side": self.side, "region": self.region, "blend": self.blend, "feather": self.feather,
                    "gate": self.gate}
-        defaults = {"side": "auto", "region": "mouth", "blend": "seamless", "feather": 3.0, "gate": "model"}
+        defaults = {"side": "auto", "region": "upper_lip", "blend": "seamless", "feather": 3.0, "gate": "model"}
         opts = {k: v for k, v in current.items() if v != defaults[k]}
         return dict(opts, model=self.model_path) if self.model_path else opts
 
@@ -83,19 +85,38 @@ class SymmetryNormalizer(Normalizer):
             out, target = warp_to_shape(image, landmarks, target)
             pixels = int((gate > 0.01).sum())
         else:
-            mirrored = cv2.warpAffine(image, reflection, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            ys, xs = np.mgrid[0:h, 0:w]
-            lateral = (xs - frame.origin[0]) * frame.left[0] + (ys - frame.origin[1]) * frame.left[1]
-            region = _core.region_mask(landmarks, (h, w), self.region, 0.0) > 0.5
-            half = region & (sign * lateral > 0) & (gate_map(landmarks, gate, (h, w)) > 0.25)
-            pixels = int(half.sum())
-            out = self.blend_half(image, mirrored, half, sign * lateral) if half.any() else image.copy()
+            out, pixels = self.mirror_half(image, landmarks, frame, reflection, sign, gate)
         info = {"side": side, "chosen": "auto" if self.side == "auto" else "given", "rejection": rejection,
                 "moved_points": [int(i) for i in np.flatnonzero(gate > 0.01)],
                 "midline": {"origin": [round(float(v), 2) for v in frame.origin],
                             "direction": [round(float(v), 4) for v in frame.down]},
                 "pixels": pixels}
         return NormalizationResult(out, difference_map(image, out), target, info)
+
+    def mirror_half(self, image, landmarks, frame, reflection, sign, gate) -> tuple:
+        """(image with the gated part of the affected half replaced by its mirror image, pixels
+        replaced). All work happens in a box around the region (a face is a small part of a photo)."""
+        h, w = image.shape[:2]
+        points = landmarks[REGIONS[self.region]]
+        margin = self.feather + 0.4 * float(np.linalg.norm(landmarks[54] - landmarks[48])) + 4
+        x0, y0 = np.maximum(np.floor(points.min(0) - margin).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(points.max(0) + margin).astype(int) + 1, [w, h])
+        offset = np.array([x0, y0], np.float64)
+        local = (landmarks - offset).astype(np.float32)
+        # mirrored(p) = image(R (p + offset)): warpAffine with the inverse map R o shift
+        to_source = np.hstack([reflection[:, :2], (reflection[:, :2] @ offset + reflection[:, 2])[:, None]])
+        mirrored = cv2.warpAffine(image, to_source, (int(x1 - x0), int(y1 - y0)),
+                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        lateral = sign * ((xs - frame.origin[0]) * frame.left[0] + (ys - frame.origin[1]) * frame.left[1])
+        region = hull_mask(local[REGIONS[self.region]], (int(y1 - y0), int(x1 - x0)),
+                           0.2 * float(np.linalg.norm(landmarks[54] - landmarks[48])))
+        half = region & (lateral > 0) & (gate_map(local, gate, region.shape) > 0.25)
+        out = image.copy()
+        if half.any():
+            roi = (slice(y0, y1), slice(x0, x1))
+            out[roi] = self.blend_half(np.ascontiguousarray(image[roi]), mirrored, half, lateral)
+        return out, int(half.sum())
 
     def blend_half(self, image, mirrored, half, lateral):
         """The mirrored pixels pasted over `half`: Poisson (seamless) or a feathered alpha."""
@@ -137,6 +158,15 @@ def gate_map(landmarks, gate, shape) -> np.ndarray:
         part = cv2.dilate(out[y0:y1, x0:x1], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         out[y0:y1, x0:x1] = cv2.GaussianBlur(part, (0, 0), sigma / 2)
     return out
+
+
+def hull_mask(points, shape, grow: float) -> np.ndarray:
+    """bool (H, W): the convex hull of points, grown by `grow` pixels (lips plus the skin around)."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(cv2.convexHull(points.astype(np.float32))[:, 0] * 16).astype(np.int32), 1,
+                       lineType=cv2.LINE_8, shift=4)
+    k = 2 * int(round(grow)) + 1
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
 
 
 def _box(mask, pad: int, shape) -> tuple:
