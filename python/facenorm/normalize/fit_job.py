@@ -30,12 +30,12 @@ def run_fit(inputs, out, limit: int = 1000, shape_components: int = 24, texture_
         raise _core.InputError(f"limit: expected at least 20 faces, got {limit}")
     if len(inputs) == 1 and str(inputs[0]).endswith((".h5", ".hdf5")):
         faces, skipped = faces_from_dataset(inputs[0], limit)
-        source = os.path.abspath(inputs[0])
+        source = str(inputs[0])
     else:
         paths = collect_image_paths(inputs)
         found, skipped = control_faces(paths, limit, progress)
         faces = [(image, landmarks) for _, image, landmarks in found]
-        source = [os.path.abspath(str(i)) for i in inputs]
+        source = [str(i) for i in inputs]
     meta = {"source": source, "command": "facenorm fit-normal-model " + " ".join(map(str, inputs)) +
             f" --limit {limit} --shape-components {shape_components} --texture-components {texture_components}",
             "landmarks": "dlib shape_predictor_68_face_landmarks", "created": time.strftime("%Y-%m-%d")}
