@@ -1,4 +1,4 @@
-"""The benchmark's picture: for a few faces, the mouth and nose of each LT-v2 copy and of every
+"""The benchmark's picture: for a few faces, the mouth of each LT-v2 copy and of every
 normalizer's output, side by side (rows: face x severity; columns: copy, normalizers)."""
 import cv2
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from .. import _core
 
 FIGURE_SEVERITIES = (0.0, 0.5, 1.0)
-TILE = 144
+TILE = 160
 HEADER = 22
 
 
@@ -17,12 +17,12 @@ def _label(text: str, width: int, height: int) -> np.ndarray:
 
 
 def _crop(image, landmarks) -> np.ndarray:
-    return _core.crop_region(np.ascontiguousarray(image), landmarks, "mouth_nose", TILE, 0.15).image
+    return _core.crop_region(np.ascontiguousarray(image), landmarks, "mouth", TILE, 0.1).image
 
 
 def examples_figure(faces, specs) -> np.ndarray:
     """faces: [(control image, control landmarks, {severity: {"copy": img, spec: img}})]."""
-    columns = ["LT-v2 copy"] + list(specs)
+    columns = ["LT-v2 copy"] + [s for s in specs if s != "none"]  # none = the copy itself
     rows = [np.hstack([_label("", 70, HEADER)] + [_label(c, TILE, HEADER) for c in columns])]
     for image, landmarks, examples in faces:
         for severity in FIGURE_SEVERITIES:
