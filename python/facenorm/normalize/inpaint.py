@@ -1,7 +1,8 @@
 """`inpaint`: automatic inpainting normalization in the spirit of the JBHI 2025 paper.
 
-anomaly map (the normal-face model's robust texture residual: 1 - Tukey weight per pixel)
--> threshold -> dilate -> inpaint (OpenCV Telea or Navier-Stokes, or your TorchScript inpainter)
+anomaly map (from the normal-face model: the robust texture residual, 1 - Tukey weight per pixel,
+and how far the robust shape correction moves each pixel) -> threshold -> dilate -> fill (the
+model's normal face by default; OpenCV Telea or Navier-Stokes; or your TorchScript inpainter)
 -> optionally a second pass on what the first one left anomalous.
 
 A TorchScript inpainter takes (image, mask) and returns the image: float32 RGB in [0, 1] NCHW
@@ -11,7 +12,6 @@ hole resized to S x S, and only the hole's pixels are taken from its answer.
     fn.normalize.get_normalizer("inpaint")                               # model fill, one pass
     fn.normalize.get_normalizer("inpaint:method=telea")                  # OpenCV Telea
     fn.normalize.get_normalizer("inpaint:method=ns,passes=2,threshold=0.4")
-    fn.normalize.get_normalizer("inpaint:method=model")                  # fill with the normal-face model
     fn.normalize.get_normalizer("inpaint:method=torchscript,inpainter=mat.pt,size=512")
 """
 import cv2
@@ -60,22 +60,26 @@ class InpaintNormalizer(Normalizer):
 
     def hole_mask(self, image, landmarks) -> np.ndarray:
         """uint8 (H, W), 255 = to inpaint: the thresholded, dilated anomaly map."""
-        anomaly = self.statistical.anomaly_map(image, landmarks)
+        return self.hole_and_fill(image, landmarks)[0]
+
+    def hole_and_fill(self, image, landmarks) -> tuple:
+        """(hole mask, the statistical normalizer's face): one model fit gives both."""
+        normal, anomaly = self.statistical.normalize_and_map(image, landmarks)
         mask = (anomaly > self.threshold).astype(np.uint8) * 255
         scale = eye_distance(landmarks) / 100.0  # options in px of a face with eyes 100 px apart
         d = 3.0 * scale if self.dilate == "auto" else self.dilate
         if d >= 0.5 and mask.any():
             k = 2 * int(round(d)) + 1
             mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        return mask
+        return mask, normal.image
 
     def _normalize(self, image, landmarks):
         out, masks = image, []
         for _ in range(self.passes):
-            mask = self.hole_mask(out, landmarks)
+            mask, normal = self.hole_and_fill(out, landmarks)
             if not mask.any():
                 break
-            out = self.fill(out, mask, landmarks)
+            out = self.fill(out, mask, landmarks, normal)
             masks.append(mask)
         union = np.zeros(image.shape[:2], np.uint8)
         for m in masks:
@@ -84,7 +88,7 @@ class InpaintNormalizer(Normalizer):
         return NormalizationResult(out if masks else image.copy(), difference_map(image, out),
                                    landmarks.copy(), info)
 
-    def fill(self, image, mask, landmarks) -> np.ndarray:
+    def fill(self, image, mask, landmarks, normal) -> np.ndarray:
         x, y, w, h = cv2.boundingRect(mask)
         radius = 3.0 * eye_distance(landmarks) / 100.0 if self.radius == "auto" else self.radius
         pad = int(radius) + 8
@@ -94,7 +98,6 @@ class InpaintNormalizer(Normalizer):
         if self.method == "torchscript":
             return self.fill_torchscript(image, mask)
         if self.method == "model":
-            normal = self.statistical.normalize(image, landmarks).image
             alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), max(1.0, radius / 2))[..., None]
             alpha = np.maximum(alpha, (mask > 0)[..., None])
             return np.clip(image * (1 - alpha) + normal * alpha + 0.5, 0, 255).astype(np.uint8)

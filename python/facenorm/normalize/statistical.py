@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _core
 from ..score.pairs import eye_distance
-from .base import NormalizationResult, Normalizer
+from .base import NormalizationResult, Normalizer, check_face
 from .face_fit import MOVABLE, difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
 from .normal_model import load_normal_model
 from .shape_frame import LOWER_FACE_OUTLINE, apply_affine, from_shape_free, points_roi
@@ -69,49 +69,57 @@ class StatisticalNormalizer(Normalizer):
         return opts
 
     def _normalize(self, image, landmarks):
+        return self.normalize_and_map(image, landmarks, anomaly=False)[0]
+
+    def normalize_and_map(self, image, landmarks, anomaly: bool = True) -> tuple:
+        """(NormalizationResult, anomaly map or None). The map, float32 (H, W) in [0, 1], says where
+        the face departs from the normal-face model: the larger of the texture fit's rejection
+        (1 - robust weight) and the shape correction's displacement (1 at SHAPE_ANOMALY_PX px of a
+        face with eyes 100 px apart). One shape fit and one texture fit serve both."""
+        check_face(image, landmarks)
         shape = fit_shape(self.model, landmarks, self.tukey, self.bound, self.points)
         if self.shape == "on":
             warped, target = warp_to_shape(image, landmarks, shape.target)
         else:
             warped, target = image.copy(), landmarks.copy()
-        out, texture_info = warped, {}
-        if self.texture != "off":
-            out, texture_info = self.blend_texture(warped, target)
+        out, info, texture_anomaly = warped, {}, None
+        if self.texture != "off" or anomaly:
+            out, info, texture_anomaly = self.blend_texture(warped, target, anomaly)
         info = {"shape_outliers": [int(i) for i in np.flatnonzero(shape.weights < 0.5)],
-                "shape_max_move_px": round(float(np.abs(target - landmarks).max()), 3), **texture_info}
-        return NormalizationResult(out, difference_map(image, out), target, info)
+                "shape_max_move_px": round(float(np.abs(target - landmarks).max()), 3), **info}
+        result = NormalizationResult(out, difference_map(image, out), target, info)
+        if not anomaly:
+            return result, None
+        unit = SHAPE_ANOMALY_PX * eye_distance(landmarks) / 100.0
+        moved = displacement_map(landmarks, target, image.shape) / unit
+        return result, np.clip(np.maximum(texture_anomaly, moved), 0, 1).astype(np.float32)
 
-    def blend_texture(self, image, landmarks):
-        """The projected texture blended into `image` (whose landmarks are `landmarks`)."""
+    def blend_texture(self, image, landmarks, anomaly: bool = False) -> tuple:
+        """(image with the projected texture blended in, info, the texture anomaly in image pixels
+        or None). `landmarks` are the image's."""
         fit = fit_texture(self.model, image, landmarks, self.tukey, self.bound)
         mask = self.model.texture_mask.astype(np.float32)
-        alpha = mask if self.texture == "full" else fit.anomaly
-        if self.feather > 0:
+        alpha = {"full": mask, "residual": fit.anomaly, "off": np.zeros_like(mask)}[self.texture]
+        if self.feather > 0 and self.texture != "off":
             alpha = cv2.GaussianBlur(alpha, (0, 0), self.feather) * mask
         frame_points = apply_affine(fit.matrix, landmarks)
         roi = points_roi(landmarks[LOWER_FACE_OUTLINE], image.shape, margin=2 * frame_scale(fit.matrix))
-        stack = np.dstack([fit.reconstruction, alpha]).astype(np.float32)
-        back = from_shape_free(stack, self.model.mean_shape, frame_points, fit.matrix, image.shape, roi)
+        layers = [fit.reconstruction, alpha] + ([fit.anomaly] if anomaly else [])
+        back = from_shape_free(np.dstack(layers).astype(np.float32), self.model.mean_shape, frame_points,
+                               fit.matrix, image.shape, roi)
         x0, y0, x1, y1 = roi
-        a = np.clip(back[y0:y1, x0:x1, 3:4], 0, 1)
         out = image.copy()
-        part = out[y0:y1, x0:x1].astype(np.float32)
-        out[y0:y1, x0:x1] = np.clip(part * (1 - a) + back[y0:y1, x0:x1, :3] * 255 * a + 0.5, 0, 255).astype(np.uint8)
-        return out, {"texture_outlier_fraction": round(float((fit.anomaly[self.model.texture_mask] > 0.5).mean()), 4),
-                     "texture_iterations": fit.iterations}
+        if self.texture != "off":
+            a = np.clip(back[y0:y1, x0:x1, 3:4], 0, 1)
+            part = out[y0:y1, x0:x1].astype(np.float32)
+            out[y0:y1, x0:x1] = np.clip(part * (1 - a) + back[y0:y1, x0:x1, :3] * 255 * a + 0.5, 0, 255).astype(np.uint8)
+        info = {"texture_outlier_fraction": round(float((fit.anomaly[self.model.texture_mask] > 0.5).mean()), 4),
+                "texture_iterations": fit.iterations}
+        return out, info, (np.clip(back[..., 4], 0, 1) if anomaly else None)
 
     def anomaly_map(self, image, landmarks) -> np.ndarray:
-        """float32 (H, W) in [0, 1]: where the face departs from the normal-face model - the larger
-        of the texture fit's rejection (1 - robust weight) and the shape correction's displacement
-        (pixels moved, 1 at `SHAPE_ANOMALY_PX` px of a face with eyes 100 px apart)."""
-        fit = fit_texture(self.model, image, landmarks, self.tukey, self.bound)
-        frame_points = apply_affine(fit.matrix, landmarks)
-        roi = points_roi(landmarks[LOWER_FACE_OUTLINE], image.shape, margin=2 * frame_scale(fit.matrix))
-        back = from_shape_free(fit.anomaly, self.model.mean_shape, frame_points, fit.matrix, image.shape, roi)
-        shape = fit_shape(self.model, landmarks, self.tukey, self.bound, self.points)
-        unit = SHAPE_ANOMALY_PX * eye_distance(landmarks) / 100.0
-        moved = displacement_map(landmarks, shape.target, image.shape) / unit
-        return np.clip(np.maximum(back, moved), 0, 1).astype(np.float32)
+        """The anomaly map of normalize_and_map (see there)."""
+        return self.normalize_and_map(image, landmarks)[1]
 
 
 SHAPE_ANOMALY_PX = 2.0
