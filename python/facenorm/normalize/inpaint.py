@@ -97,10 +97,12 @@ class InpaintNormalizer(Normalizer):
         out = image.copy()
         if self.method == "torchscript":
             return self.fill_torchscript(image, mask)
-        if self.method == "model":
-            alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), max(1.0, radius / 2))[..., None]
-            alpha = np.maximum(alpha, (mask > 0)[..., None])
-            return np.clip(image * (1 - alpha) + normal * alpha + 0.5, 0, 255).astype(np.uint8)
+        if self.method == "model":  # feathered paste of the model's face, inside the hole's box
+            roi = (slice(y0, y1), slice(x0, x1))
+            hole = mask[roi].astype(np.float32) / 255
+            alpha = np.maximum(cv2.GaussianBlur(hole, (0, 0), max(1.0, radius / 2)), hole)[..., None]
+            out[roi] = np.clip(image[roi] * (1 - alpha) + normal[roi] * alpha + 0.5, 0, 255).astype(np.uint8)
+            return out
         # Inpainting is local: the crop around the hole gives the same answer as the whole image, faster.
         out[y0:y1, x0:x1] = cv2.inpaint(np.ascontiguousarray(image[y0:y1, x0:x1]), np.ascontiguousarray(mask[y0:y1, x0:x1]),
                                         max(1.0, radius), METHODS[self.method])

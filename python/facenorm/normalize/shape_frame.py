@@ -78,19 +78,14 @@ def from_shape_free(frame_image: np.ndarray, mean_shape: np.ndarray, frame_point
                     m: np.ndarray, out_shape: tuple, roi=None) -> np.ndarray:
     """The inverse of to_shape_free for a frame image (uint8 or float32, any channels): warp the
     mean shape onto `frame_points`, then map the frame back into an image of out_shape (H, W)
-    through the inverse of m. With roi (x0, y0, x1, y1) only that box is computed (the rest 0)."""
+    through the inverse of m. With roi (x0, y0, x1, y1) only that box is computed and returned."""
     warped = piecewise_or_identity(np.ascontiguousarray(frame_image), mean_shape, frame_points)
     h, w = out_shape[:2]
     x0, y0, x1, y1 = (0, 0, w, h) if roi is None else roi
     shift = np.array([[1, 0, x0], [0, 1, y0]], np.float64)  # roi pixel -> image pixel
     to_frame = np.vstack([m, [0, 0, 1]]) @ np.vstack([shift, [0, 0, 1]])
-    part = cv2.warpAffine(warped, to_frame[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    return cv2.warpAffine(warped, to_frame[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    if roi is None:
-        return part
-    out = np.zeros((h, w) + warped.shape[2:], warped.dtype)
-    out[y0:y1, x0:x1] = part
-    return out
 
 
 def points_roi(points: np.ndarray, shape: tuple, margin: float) -> tuple:

@@ -91,8 +91,9 @@ class StatisticalNormalizer(Normalizer):
         if not anomaly:
             return result, None
         unit = SHAPE_ANOMALY_PX * eye_distance(landmarks) / 100.0
-        moved = displacement_map(landmarks, target, image.shape) / unit
-        return result, np.clip(np.maximum(texture_anomaly, moved), 0, 1).astype(np.float32)
+        moved = displacement_map(landmarks, target, image.shape)
+        np.maximum(texture_anomaly, np.minimum(moved / unit, 1.0), out=texture_anomaly)
+        return result, texture_anomaly
 
     def blend_texture(self, image, landmarks, anomaly: bool = False) -> tuple:
         """(image with the projected texture blended in, info, the texture anomaly in image pixels
@@ -110,12 +111,16 @@ class StatisticalNormalizer(Normalizer):
         x0, y0, x1, y1 = roi
         out = image.copy()
         if self.texture != "off":
-            a = np.clip(back[y0:y1, x0:x1, 3:4], 0, 1)
+            a = np.clip(back[..., 3:4], 0, 1)
             part = out[y0:y1, x0:x1].astype(np.float32)
-            out[y0:y1, x0:x1] = np.clip(part * (1 - a) + back[y0:y1, x0:x1, :3] * 255 * a + 0.5, 0, 255).astype(np.uint8)
+            out[y0:y1, x0:x1] = np.clip(part * (1 - a) + back[..., :3] * 255 * a + 0.5, 0, 255).astype(np.uint8)
         info = {"texture_outlier_fraction": round(float((fit.anomaly[self.model.texture_mask] > 0.5).mean()), 4),
                 "texture_iterations": fit.iterations}
-        return out, info, (np.clip(back[..., 4], 0, 1) if anomaly else None)
+        texture_anomaly = None
+        if anomaly:
+            texture_anomaly = np.zeros(image.shape[:2], np.float32)
+            texture_anomaly[y0:y1, x0:x1] = np.clip(back[..., 4], 0, 1)
+        return out, info, texture_anomaly
 
     def anomaly_map(self, image, landmarks) -> np.ndarray:
         """The anomaly map of normalize_and_map (see there)."""
@@ -127,16 +132,25 @@ DISPLACEMENT_SCALE = 4  # the displacement field is smooth: a quarter-resolution
 
 
 def displacement_map(landmarks, target, shape) -> np.ndarray:
-    """float32 (H, W): how far the piecewise-affine warp landmarks -> target moves each pixel."""
+    """float32 (H, W): how far the piecewise-affine warp landmarks -> target moves each pixel,
+    computed on a quarter-resolution grid over the face's box (the field is smooth and zero
+    outside the moved triangles, which lie inside it)."""
     h, w = shape[:2]
+    out = np.zeros((h, w), np.float32)
+    moving = np.abs(target - landmarks).max(1) > 1e-3
+    if not moving.any():
+        return out
+    x0, y0, x1, y1 = points_roi(np.vstack([landmarks, target]), shape, margin=8)
     f = DISPLACEMENT_SCALE
-    hs, ws = (h + f - 1) // f, (w + f - 1) // f
+    hs, ws = (y1 - y0 + f - 1) // f, (x1 - x0 + f - 1) // f
     grid = np.dstack(np.meshgrid(np.arange(ws, dtype=np.float32), np.arange(hs, dtype=np.float32)))
-    src = np.clip(landmarks / f, 0, [ws - 1, hs - 1]).astype(np.float32)
-    dst = np.clip(target / f, 0, [ws - 1, hs - 1]).astype(np.float32)
+    offset = np.array([x0, y0], np.float32)
+    src = np.clip((landmarks - offset) / f, 0, [ws - 1, hs - 1]).astype(np.float32)
+    dst = np.clip((target - offset) / f, 0, [ws - 1, hs - 1]).astype(np.float32)
     try:
         moved = _core.piecewise_affine_warp(np.ascontiguousarray(grid), src, dst)
     except _core.InputError:
-        return np.zeros((h, w), np.float32)
+        return out
     d = np.linalg.norm(moved - grid, axis=2) * f
-    return cv2.resize(d, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w].astype(np.float32)
+    out[y0:y1, x0:x1] = cv2.resize(d, (ws * f, hs * f), interpolation=cv2.INTER_LINEAR)[:y1 - y0, :x1 - x0]
+    return out
