@@ -56,12 +56,24 @@ def to_shape_free(image: np.ndarray, landmarks: np.ndarray, mean_shape: np.ndarr
     image -> frame). Raises InputError when the face does not fit the frame (a landmark falls
     outside it after the similarity), rather than sampling garbage."""
     m = similarity_fit(landmarks, mean_shape)
-    framed = cv2.warpAffine(image, m, (frame, frame), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    pts = apply_affine(m, landmarks)
-    if pts.min() < 0.5 or pts.max() > frame - 1.5:
+    pad = frame // 4
+    side = frame + 2 * pad
+    framed = cv2.warpAffine(image, _shifted(m, pad), (side, side), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT)
+    pts = apply_affine(m, landmarks) + pad
+    if pts.min() < 0.5 or pts.max() > side - 1.5:
         raise _core.InputError("landmarks: the face does not fit the model's texture frame after alignment "
                                "(expected a roughly frontal face with all 68 points on it)")
-    return piecewise_or_identity(np.ascontiguousarray(framed), pts, mean_shape), m
+    warped = piecewise_or_identity(np.ascontiguousarray(framed), pts, mean_shape + pad)
+    return np.ascontiguousarray(warped[pad:pad + frame, pad:pad + frame]), m
+
+
+# The warps between a face and the mean shape run on the frame padded by a quarter on every side:
+# jaw and brow points of a turned or elongated face fall past the frame itself.
+def _shifted(m: np.ndarray, pad: int) -> np.ndarray:
+    out = np.array(m, np.float64)
+    out[:, 2] += pad
+    return out
 
 
 def piecewise_or_identity(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -79,11 +91,14 @@ def from_shape_free(frame_image: np.ndarray, mean_shape: np.ndarray, frame_point
     """The inverse of to_shape_free for a frame image (uint8 or float32, any channels): warp the
     mean shape onto `frame_points`, then map the frame back into an image of out_shape (H, W)
     through the inverse of m. With roi (x0, y0, x1, y1) only that box is computed and returned."""
-    warped = piecewise_or_identity(np.ascontiguousarray(frame_image), mean_shape, frame_points)
+    frame = frame_image.shape[0]
+    pad = frame // 4
+    padded = cv2.copyMakeBorder(np.ascontiguousarray(frame_image), pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    warped = piecewise_or_identity(padded, mean_shape + pad, np.asarray(frame_points, np.float32) + pad)
     h, w = out_shape[:2]
     x0, y0, x1, y1 = (0, 0, w, h) if roi is None else roi
     shift = np.array([[1, 0, x0], [0, 1, y0]], np.float64)  # roi pixel -> image pixel
-    to_frame = np.vstack([m, [0, 0, 1]]) @ np.vstack([shift, [0, 0, 1]])
+    to_frame = np.vstack([_shifted(m, pad), [0, 0, 1]]) @ np.vstack([shift, [0, 0, 1]])
     return cv2.warpAffine(warped, to_frame[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 

@@ -42,8 +42,8 @@ def option_float(name: str, value, low: float, high: float) -> float:
 class StatisticalNormalizer(Normalizer):
     name = "statistical"
 
-    def __init__(self, model=None, texture="residual", tukey="4.685", bound="3", feather="1.5", shape="on",
-                 points="lower"):
+    def __init__(self, model=None, texture="residual", tukey="4.685", texture_tukey="6", bound="3", feather="1.5",
+                 shape="on", points="lower"):
         if texture not in TEXTURE_MODES:
             raise _core.InputError(f"option texture: expected one of {', '.join(TEXTURE_MODES)}, got '{texture}'")
         if shape not in ("on", "off"):
@@ -56,14 +56,19 @@ class StatisticalNormalizer(Normalizer):
         self.texture = texture
         self.shape = shape
         self.tukey = option_float("tukey", tukey, 0.5, 50)
+        # Texture varies in ways a 60-component PCA never saw (stubble, make-up, watermarks, shadows):
+        # a wider cut-off than the shape's keeps those, while a texture far off the model is still cut.
+        self.texture_tukey = option_float("texture_tukey", texture_tukey, 0.5, 50)
         self.bound = option_float("bound", bound, 0.1, 10)
         self.feather = option_float("feather", feather, 0, 20)  # frame pixels of blur on the blend mask
 
     def options(self) -> dict:
         opts = {"model": self.model_path} if self.model_path else {}
-        defaults = {"texture": "residual", "shape": "on", "tukey": 4.685, "bound": 3.0, "feather": 1.5,
+        defaults = {"texture": "residual", "shape": "on", "tukey": 4.685, "texture_tukey": 6.0, "bound": 3.0,
+                    "feather": 1.5,
                     "points": "lower"}
-        current = {"texture": self.texture, "shape": self.shape, "tukey": self.tukey, "bound": self.bound,
+        current = {"texture": self.texture, "shape": self.shape, "tukey": self.tukey,
+                   "texture_tukey": self.texture_tukey, "bound": self.bound,
                    "feather": self.feather, "points": self.points}
         opts.update({k: v for k, v in current.items() if v != defaults[k]})
         return opts
@@ -98,7 +103,7 @@ class StatisticalNormalizer(Normalizer):
     def blend_texture(self, image, landmarks, anomaly: bool = False) -> tuple:
         """(image with the projected texture blended in, info, the texture anomaly in image pixels
         or None). `landmarks` are the image's."""
-        fit = fit_texture(self.model, image, landmarks, self.tukey, self.bound)
+        fit = fit_texture(self.model, image, landmarks, self.texture_tukey, self.bound)
         mask = self.model.texture_mask.astype(np.float32)
         alpha = {"full": mask, "residual": fit.anomaly, "off": np.zeros_like(mask)}[self.texture]
         if self.feather > 0 and self.texture != "off":
