@@ -150,8 +150,8 @@ def run_evaluation(paths, out_dir, normalizer_specs, limit: int = 50, templates=
             image = _core.read_image(path)
             face_rows, examples, control_lm = evaluate_face(path, image, pipeline, normalizers, template_set,
                                                             seed + k, landmarks)
-        except (_core.NoFaceError, _core.ImageDecodeError) as e:
-            skipped.append({"source": path, "error": str(e)})
+        except (_core.InputError, _core.ImageDecodeError) as e:  # no face, unreadable, a normalizer refused
+            skipped.append({"source": path, "error": f"{type(e).__name__}: {e}"})
             continue
         rows += face_rows
         if len(figure) < figure_faces:
@@ -162,7 +162,7 @@ def run_evaluation(paths, out_dir, normalizer_specs, limit: int = 50, templates=
     _atomic_text(os.path.join(out_dir, "table.md"), md)
     if figure:
         _core.write_image(os.path.join(out_dir, "examples.png"), examples_figure(figure, list(normalizers)))
-    summary = {"out": os.path.abspath(out_dir), "faces": len({r.face for r in rows}), "skipped": len(skipped),
+    summary = {"out": os.path.abspath(out_dir), "faces": len({r.face for r in rows}), "skipped": skipped,
                "severities": list(SEVERITIES), "templates": os.path.abspath(templates) if templates else "builtin",
                "landmarks": landmarks, "seed": seed, "table": table,
                "seconds": round(time.perf_counter() - started, 1)}

@@ -87,9 +87,12 @@ class StatisticalNormalizer(Normalizer):
             warped, target = warp_to_shape(image, landmarks, shape.target)
         else:
             warped, target = image.copy(), landmarks.copy()
-        out, info, texture_anomaly = warped, {}, None
+        out, info, texture_anomaly = warped, {}, np.zeros(image.shape[:2], np.float32)
         if self.texture != "off" or anomaly:
-            out, info, texture_anomaly = self.blend_texture(warped, target, anomaly)
+            try:
+                out, info, texture_anomaly = self.blend_texture(warped, target, anomaly)
+            except _core.InputError as e:  # a face too turned for the texture frame: shape only, said so
+                info = {"texture_skipped": str(e)}
         info = {"shape_outliers": [int(i) for i in np.flatnonzero(shape.weights < 0.5)],
                 "shape_max_move_px": round(float(np.abs(target - landmarks).max()), 3), **info}
         result = NormalizationResult(out, difference_map(image, out), target, info)
