@@ -51,4 +51,5 @@ DETECTORS = ("hog", "cnn", "haar", "lbp")
 from . import report  # noqa: F401  (pictures: fn.report.heatmap_overlay, score_figure)
 from . import score  # noqa: F401  (heatmaps, S, normality: fn.score.score_pair)
 from . import stats  # noqa: F401  (agreement with human ratings: fn.stats.pearson, ablation_table)
+from . import normalize  # noqa: F401  (normalizers: fn.normalize.get_normalizer("statistical"))
 from .score import anomaly_heatmap, anomaly_score  # noqa: F401
