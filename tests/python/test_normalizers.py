@@ -160,3 +160,27 @@ def test_bad_specs_are_refused_clearly(spec, message):
 
 def test_registry_lists_every_normalizer():
     assert {"none", "statistical", "symmetry", "inpaint", "torchscript"} <= set(normalizer_names())
+
+
+def test_identity_embedding_is_dlibs_and_separates_people(faces):
+    """The benchmark's identity measure: dlib's face-recognition network (imported into libtorch)
+    on dlib's own face chips; the same photo is distance 0, different people are over 0.6."""
+    from facenorm import models
+    from facenorm.normalize.identity import face_embeddings, identity_distance
+    try:
+        path = models.resolve("dlib_face_recognition_resnet_model_v1")
+    except fn.ModelError as e:
+        pytest.skip(str(e))
+    from facenorm.nets import _nets
+    images = [im for im, _ in faces[:4]]
+    landmarks = [f.landmarks for _, f in faces[:4]]
+    e = face_embeddings(images, landmarks)
+    chips = np.stack([fn._core.face_chip(im, lm) for im, lm in zip(images, landmarks)])
+    reference = _nets.dlib_face_resnet_reference(str(path), chips)[0]
+    np.testing.assert_allclose(e, np.asarray(reference), atol=1e-4)
+    assert identity_distance(images[0], images[0], landmarks[0]) == 0
+    d = np.linalg.norm(e[:, None] - e[None], axis=2)
+    assert d[np.triu_indices(4, 1)].min() > 0.6
+    copy = fn.lip_transform_v2(images[0], landmarks[0], default_lip_templates()["raised_peak_left"], 1.0)
+    normalized = get_normalizer("statistical").normalize(copy.image, copy.landmarks_after).image
+    assert identity_distance(copy.image, normalized, copy.landmarks_after) < 0.2
