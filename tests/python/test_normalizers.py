@@ -184,3 +184,42 @@ def test_identity_embedding_is_dlibs_and_separates_people(faces):
     copy = fn.lip_transform_v2(images[0], landmarks[0], default_lip_templates()["raised_peak_left"], 1.0)
     normalized = get_normalizer("statistical").normalize(copy.image, copy.landmarks_after).image
     assert identity_distance(copy.image, normalized, copy.landmarks_after) < 0.2
+
+
+def test_torchscript_inpainter_fills_only_the_hole(faces, tmp_path):
+    """A user inpainter f(image, mask) -> image, built here: it paints the hole pure green, and
+    returns garbage (blue) elsewhere, which must not reach the photo."""
+    torch = pytest.importorskip("torch")
+
+    class Painter(torch.nn.Module):
+        def forward(self, image, mask):
+            green = torch.zeros_like(image)
+            green[:, 1] = 1.0
+            blue = torch.zeros_like(image)
+            blue[:, 2] = 1.0
+            return green * mask + blue * (1 - mask)
+
+    path = tmp_path / "painter.pt"
+    torch.jit.script(Painter()).save(str(path))
+    image, face = faces[2]
+    copy = fn.lip_transform_v2(image, face.landmarks, default_lip_templates()["raised_peak_right"], 1.0)
+    n = get_normalizer(f"inpaint:method=torchscript,inpainter={path},size=64")
+    r = n.normalize(copy.image, copy.landmarks_after)
+    hole = n.hole_mask(copy.image, copy.landmarks_after) > 0
+    assert hole.any() and r.info["passes_run"] == 1
+    inside = r.image[hole].astype(int)
+    assert np.median(inside[:, 1]) > 200 and np.median(inside[:, 0]) < 40  # green in the hole
+    np.testing.assert_array_equal(r.image[~hole], copy.image[~hole])        # untouched elsewhere
+
+    class WrongShape(torch.nn.Module):
+        def forward(self, image, mask):
+            return image[:, :, :10]
+
+    bad = tmp_path / "bad.pt"
+    torch.jit.script(WrongShape()).save(str(bad))
+    with pytest.raises(fn.ModelError, match="bad.pt"):
+        get_normalizer(f"inpaint:method=torchscript,inpainter={bad},size=64").normalize(copy.image,
+                                                                                      copy.landmarks_after)
+    with pytest.raises(fn.MissingFileError):
+        get_normalizer(f"inpaint:method=torchscript,inpainter={tmp_path / 'absent.pt'}").normalize(
+            copy.image, copy.landmarks_after)

@@ -96,6 +96,7 @@ def summarize(rows, specs) -> list:
             if math.isfinite(rho):
                 rhos.append(rho)
         ident = np.array([r.identity for r in mine])
+        top = [r for r in mine if r.severity == max(SEVERITIES)]
         removed = [1 - r.d_control / r.d_copy_control for r in moved if r.d_copy_control > 0.5]
         table.append({
             "normalizer": spec,
@@ -105,6 +106,8 @@ def summarize(rows, specs) -> list:
             "d_control": float(np.mean([r.d_control for r in moved])) if moved else float("nan"),
             "d_copy": float(np.mean([r.d_copy for r in moved])) if moved else float("nan"),
             "d_copy_control": float(np.mean([r.d_copy_control for r in moved])) if moved else float("nan"),
+            "d_control_severity_1": float(np.mean([r.d_control for r in top])) if top else float("nan"),
+            "d_copy_control_severity_1": float(np.mean([r.d_copy_control for r in top])) if top else float("nan"),
             "closer_to_control": float(np.mean([r.d_control < r.d_copy for r in moved])) if moved else float("nan"),
             "removed": float(np.median(removed)) if removed else float("nan"),
             "spearman_rho": float(np.mean(rhos)) if rhos else float("nan"),
@@ -116,15 +119,25 @@ def summarize(rows, specs) -> list:
 
 
 def markdown_table(table) -> str:
-    head = ("| normalizer | identity distance (mean) | same person (< 0.6) | upper lip → control, px | → copy, px "
-            "| copy → control, px | closer to control | anomaly removed (median) | Spearman ρ | ms/face |\n"
-            "|---|---|---|---|---|---|---|---|---|---|\n")
+    head = ("| normalizer | identity distance (mean) | same person (< 0.6) | upper lip → control at severity 1, px "
+            "(copy → normalized) | closer to control than the copy (severity > 0) | anomaly removed (median) "
+            "| Spearman ρ (severity, −S) | ms/face |\n|---|---|---|---|---|---|---|---|\n")
+
     def f(v, d=3):
-        return "n/a" if not math.isfinite(v) else f"{v:.{d}f}"
-    lines = [f"| `{t['normalizer']}` | {f(t['identity_mean'])} | {f(100 * t['same_person'], 1)}% | {f(t['d_control'], 2)} "
-             f"| {f(t['d_copy'], 2)} | {f(t['d_copy_control'], 2)} | {f(100 * t['closer_to_control'], 1)}% "
-             f"| {f(100 * t['removed'], 1)}% | {f(t['spearman_rho'])} | {f(t['ms_per_face'], 1)} |" for t in table]
+        return "n/a" if v is None or not math.isfinite(v) else f"{v:.{d}f}"
+    lines = [f"| `{t['normalizer']}` | {f(t['identity_mean'])} | {f(100 * t['same_person'], 1)}% "
+             f"| {f(t['d_copy_control_severity_1'], 2)} → {f(t['d_control_severity_1'], 2)} "
+             f"| {f(100 * t['closer_to_control'], 1)}% | {f(100 * t['removed'], 1)}% | {f(t['spearman_rho'])} "
+             f"| {f(t['ms_per_face'], 1)} |" for t in table]
     return head + "\n".join(lines) + "\n"
+
+
+def read_rows(path) -> list:
+    """Rows back from a rows.csv the benchmark wrote (to re-summarize without re-running)."""
+    with open(path, newline="") as f:
+        return [Row(r["face"], r["template"], float(r["severity"]), r["normalizer"],
+                    *(float(r[k]) for k in ("identity", "d_control", "d_copy", "d_copy_control", "score", "ms")))
+                for r in csv.DictReader(f)]
 
 
 def run_evaluation(paths, out_dir, normalizer_specs, limit: int = 50, templates=None, seed: int = 0,
