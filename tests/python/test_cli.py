@@ -58,7 +58,9 @@ def test_demo_writes_a_report(tmp_path, astronaut_path, celeba_images):
     assert "astronaut.png" in html and "a.jpg" in html and "empty" in html
     assert [e["error"] is None for e in doc["images"]] == [True, True, False]
     assets = {p.name for p in (out / "assets").iterdir()}
-    assert {"000_landmarks.png", "000_aligned.jpg", "000_crop_lip.png"} <= assets
+    assert {"000_landmarks.png", "000_aligned.jpg", "000_crop_lip.png", "000_normalized_face.jpg",
+            "000_normalized_copy.jpg"} <= assets
+    assert doc["images"][0]["scores"]["statistical"][1]["score"] < doc["images"][0]["scores"]["statistical"][0]["score"]
     for name in assets:  # every picture the page shows is a readable image
         assert (out / "assets" / name).stat().st_size > 500
     assert not list(out.glob("*.partial"))

@@ -78,6 +78,32 @@ def _scoring_figures(report, index, aligned):
     text = ("<p>Anomaly score (PLOS ONE 2023, eq. 6; larger S = more normal) of a synthetic cleft-like lip "
             f"(LT-v2, template {name}) against the untouched face, mouth + nose region: "
             "original | normalized | PSE heatmap.</p>")
+    normalized_html, normalized_entry = _normalizer_figures(report, index, face, landmarks,
+                                                            lip_transform_v2(face, landmarks, templates[name], 1.0))
+    return (text + "<div class='row'>" + "".join(rows) + "</div>" + normalized_html,
+            {"ideal": entry, "statistical": normalized_entry})
+
+
+def _normalizer_figures(report, index, face, landmarks, copy):
+    """The face as photographed and its LT-v2 copy, each normalized by the built-in statistical
+    normalizer (no ideal reference this time) and scored against its normalized version."""
+    from ..normalize import get_normalizer
+    from ..report import score_figure
+    from ..score import score_pair
+
+    normalizer = get_normalizer("statistical")
+    rows, entry = [], []
+    for label, image, points in (("the face", face, landmarks), ("LT-v2 1.0", copy.image, copy.landmarks_after)):
+        normalized = normalizer.normalize(image, points).image
+        r = score_pair(image, normalized, points, normalizer=repr(normalizer))
+        caption = f"{label}, normalized by statistical: S = {r.score:.2f}"
+        slug = "face" if label == "the face" else "copy"
+        rows.append(report.image(f"{index:03d}_normalized_{slug}.jpg",
+                                 score_figure(image, normalized, r.heatmap, r.mask, caption, "PSE YCbCr e3"),
+                                 caption, 640))
+        entry.append({"input": label, "normalizer": repr(normalizer), "score": round(r.score, 4)})
+    text = ("<p>The same with a real normalizer: the built-in normal-face model (docs/normalization.md) "
+            "normalizes the face and its cleft-like copy; the heat shows what it took away.</p>")
     return text + "<div class='row'>" + "".join(rows) + "</div>", entry
 
 
