@@ -223,3 +223,16 @@ def test_torchscript_inpainter_fills_only_the_hole(faces, tmp_path):
     with pytest.raises(fn.MissingFileError):
         get_normalizer(f"inpaint:method=torchscript,inpainter={tmp_path / 'absent.pt'}").normalize(
             copy.image, copy.landmarks_after)
+
+
+def test_inpaint_second_pass_and_its_record(faces):
+    image, face = faces[3]
+    copy = fn.lip_transform_v2(image, face.landmarks, default_lip_templates()["raised_peak_left"], 1.0)
+    one = get_normalizer("inpaint:method=telea").normalize(copy.image, copy.landmarks_after)
+    two = get_normalizer("inpaint:method=telea,passes=2").normalize(copy.image, copy.landmarks_after)
+    assert one.info["passes_run"] == 1 and 1 <= two.info["passes_run"] <= 2
+    assert len(two.info["hole_pixels"]) == two.info["passes_run"]
+    assert two.info["hole_pixels"][0] == one.info["hole_pixels"][0]  # the first pass is the same
+    assert not np.array_equal(one.image, two.image) or two.info["passes_run"] == 1
+    with pytest.raises(fn.InputError, match="passes"):
+        get_normalizer("inpaint:passes=3")
