@@ -58,13 +58,14 @@ class InpaintNormalizer(Normalizer):
             opts.update(inpainter=self.inpainter_path, size=self.size)
         return opts
 
-    def hole_mask(self, image, landmarks) -> np.ndarray:
+    def hole_mask(self, image, landmarks, shape_anomaly: bool = True) -> np.ndarray:
         """uint8 (H, W), 255 = to inpaint: the thresholded, dilated anomaly map."""
-        return self.hole_and_fill(image, landmarks)[0]
+        return self.hole_and_fill(image, landmarks, shape_anomaly)[0]
 
-    def hole_and_fill(self, image, landmarks) -> tuple:
-        """(hole mask, the statistical normalizer's face): one model fit gives both."""
-        normal, anomaly = self.statistical.normalize_and_map(image, landmarks)
+    def hole_and_fill(self, image, landmarks, shape_anomaly: bool = True) -> tuple:
+        """(hole mask, the statistical normalizer's face): one model fit gives both. The second pass
+        leaves the shape part of the map out: the landmarks, hence that part, have not changed."""
+        normal, anomaly = self.statistical.normalize_and_map(image, landmarks, shape_anomaly=shape_anomaly)
         mask = (anomaly > self.threshold).astype(np.uint8) * 255
         scale = eye_distance(landmarks) / 100.0  # options in px of a face with eyes 100 px apart
         d = 3.0 * scale if self.dilate == "auto" else self.dilate
@@ -75,8 +76,8 @@ class InpaintNormalizer(Normalizer):
 
     def _normalize(self, image, landmarks):
         out, masks = image, []
-        for _ in range(self.passes):
-            mask, normal = self.hole_and_fill(out, landmarks)
+        for k in range(self.passes):
+            mask, normal = self.hole_and_fill(out, landmarks, shape_anomaly=k == 0)
             if not mask.any():
                 break
             out = self.fill(out, mask, landmarks, normal)

@@ -76,11 +76,12 @@ class StatisticalNormalizer(Normalizer):
     def _normalize(self, image, landmarks):
         return self.normalize_and_map(image, landmarks, anomaly=False)[0]
 
-    def normalize_and_map(self, image, landmarks, anomaly: bool = True) -> tuple:
+    def normalize_and_map(self, image, landmarks, anomaly: bool = True, shape_anomaly: bool = True) -> tuple:
         """(NormalizationResult, anomaly map or None). The map, float32 (H, W) in [0, 1], says where
         the face departs from the normal-face model: the larger of the texture fit's rejection
         (1 - robust weight) and the shape correction's displacement (1 at SHAPE_ANOMALY_PX px of a
-        face with eyes 100 px apart). One shape fit and one texture fit serve both."""
+        face with eyes 100 px apart; left out with shape_anomaly=False). One shape fit and one
+        texture fit serve both."""
         check_face(image, landmarks)
         shape = fit_shape(self.model, landmarks, self.tukey, self.bound, self.points)
         if self.shape == "on":
@@ -96,8 +97,8 @@ class StatisticalNormalizer(Normalizer):
         info = {"shape_outliers": [int(i) for i in np.flatnonzero(shape.weights < 0.5)],
                 "shape_max_move_px": round(float(np.abs(target - landmarks).max()), 3), **info}
         result = NormalizationResult(out, difference_map(image, out), target, info)
-        if not anomaly:
-            return result, None
+        if not anomaly or not shape_anomaly:
+            return result, texture_anomaly if anomaly else None
         unit = SHAPE_ANOMALY_PX * eye_distance(landmarks) / 100.0
         moved = displacement_map(landmarks, target, image.shape)
         np.maximum(texture_anomaly, np.minimum(moved / unit, 1.0), out=texture_anomaly)
