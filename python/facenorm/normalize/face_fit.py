@@ -67,15 +67,19 @@ def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.
 
 
 def warp_to_shape(image: np.ndarray, landmarks: np.ndarray, target: np.ndarray) -> tuple:
-    """(image warped so landmarks move to target, the target actually used). A move that would fold
-    the mesh is halved until it does not (a correction must never tear the face)."""
+    """(image warped so landmarks move to target, the target actually used, the fraction of the
+    move applied). A move that would fold the mesh is halved until it does not (a correction must
+    never tear the face); where the kernel refuses any move (landmarks off the image) the fraction
+    is 0 and the image comes back unchanged."""
+    if np.array_equal(target, landmarks):
+        return image.copy(), landmarks.copy(), 1.0
     for fraction in (1.0, 0.5, 0.25, 0.125):
         t = (landmarks + fraction * (target - landmarks)).astype(np.float32)
         try:
-            return _core.piecewise_affine_warp(image, landmarks, t), t
+            return _core.piecewise_affine_warp(image, landmarks, t), t, fraction
         except _core.InputError:
             continue
-    return image.copy(), landmarks.copy()
+    return image.copy(), landmarks.copy(), 0.0
 
 
 def fit_texture(model: NormalFaceModel, image: np.ndarray, landmarks: np.ndarray, tukey_c: float = 4.685,

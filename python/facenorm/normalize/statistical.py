@@ -85,9 +85,9 @@ class StatisticalNormalizer(Normalizer):
         check_face(image, landmarks)
         shape = fit_shape(self.model, landmarks, self.tukey, self.bound, self.points)
         if self.shape == "on":
-            warped, target = warp_to_shape(image, landmarks, shape.target)
+            warped, target, applied = warp_to_shape(image, landmarks, shape.target)
         else:
-            warped, target = image.copy(), landmarks.copy()
+            warped, target, applied = image.copy(), landmarks.copy(), 1.0
         out, info, texture_anomaly = warped, {}, np.zeros(image.shape[:2], np.float32)
         if self.texture != "off" or anomaly:
             try:
@@ -96,6 +96,8 @@ class StatisticalNormalizer(Normalizer):
                 info = {"texture_skipped": str(e)}
         info = {"shape_outliers": [int(i) for i in np.flatnonzero(shape.weights < 0.5)],
                 "shape_max_move_px": round(float(np.abs(target - landmarks).max()), 3), **info}
+        if applied < 1.0:  # said, never silent: 0 = the warp was refused (a landmark off the image)
+            info["shape_fraction_applied"] = applied
         result = NormalizationResult(out, difference_map(image, out), target, info)
         if not anomaly or not shape_anomaly:
             return result, texture_anomaly if anomaly else None

@@ -89,15 +89,18 @@ class SymmetryNormalizer(Normalizer):
         partners = cv2.transform(landmarks[MIRROR][None], reflection)[0]
         target = (landmarks + gate[:, None] * (partners - landmarks)).astype(np.float32)
         if self.blend == "warp":
-            out, target = warp_to_shape(image, landmarks, target)
-            pixels = int((gate > 0.01).sum())
+            out, target, applied = warp_to_shape(image, landmarks, target)
+            pixels = int((gate > 0.01).sum()) if applied > 0 else 0
         else:
             out, pixels = self.mirror_half(image, landmarks, frame, reflection, sign, gate)
+            applied = 1.0
         info = {"side": side, "chosen": "auto" if self.side == "auto" else "given", "rejection": rejection,
                 "moved_points": [int(i) for i in np.flatnonzero(gate > 0.01)],
                 "midline": {"origin": [round(float(v), 2) for v in frame.origin],
                             "direction": [round(float(v), 4) for v in frame.down]},
                 "pixels": pixels}
+        if applied < 1.0:  # said, never silent: 0 = the warp was refused (a landmark off the image)
+            info["fraction_applied"] = applied
         return NormalizationResult(out, difference_map(image, out), target, info)
 
     def mirror_half(self, image, landmarks, frame, reflection, sign, gate) -> tuple:
