@@ -145,12 +145,13 @@ def test_bad_inputs_are_refused_clearly(spec, faces):
 @pytest.mark.parametrize("spec, message", [
     ("nonsense", "unknown normalizer 'nonsense'; expected one of"),
     ("statistical:texture=blurry", "texture: expected one of"),
-    ("statistical:tukey=abc", "tukey: expected a number"),
+    ("statistical:tukey=abc", "statistical: option tukey: expected a number from 0.5 to 50"),
     ("statistical:colour=red", "bad options"),
     ("symmetry:side=up", "side: expected one of"),
     ("inpaint:method=magic", "method: expected one of"),
     ("inpaint:method=torchscript", "inpainter=PATH"),
-    ("inpaint:threshold=2", r"threshold: expected a value in \[0.01, 0.99\]"),
+    ("inpaint:threshold=2", "inpaint: option threshold: expected a number from 0.01 to 0.99, got .2."),
+    ("inpaint:passes=1.5", "option passes: expected an integer"),
     ("statistical:bad", "expected options as key=value"),
 ])
 def test_bad_specs_are_refused_clearly(spec, message):

@@ -44,6 +44,19 @@ class Normalizer:
         return f"{self.name}:{opts}" if opts else self.name
 
 
+def number_option(normalizer: str, option: str, value, low: float, high: float, kind=float):
+    """An option given as a string (CLI) or a number, converted to `kind` and checked in [low, high];
+    InputError names the normalizer, the option and what was expected."""
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not (low <= number <= high) or (kind is int and number != int(number)):
+        raise InputError(f"{normalizer}: option {option}: expected {'an integer' if kind is int else 'a number'} "
+                         f"from {low:g} to {high:g}, got {value!r}")
+    return kind(number)
+
+
 def check_face(image, landmarks) -> None:
     """The conventions of every facenorm function, with messages that say what was expected."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:

@@ -19,9 +19,9 @@ import numpy as np
 
 from .. import _core
 from ..score.pairs import eye_distance
-from .base import NormalizationResult, Normalizer
+from .base import NormalizationResult, Normalizer, number_option
 from .face_fit import difference_map
-from .statistical import StatisticalNormalizer, option_float
+from .statistical import StatisticalNormalizer
 
 # telea / ns: OpenCV's diffusion inpainting (fills from the hole's border: smooth, no structure);
 # model: the statistical normalizer's face (shape corrected, projected texture) inside the hole;
@@ -39,11 +39,11 @@ class InpaintNormalizer(Normalizer):
         if method == "torchscript" and not inpainter:
             raise _core.InputError("option inpainter: method=torchscript needs inpainter=PATH (a TorchScript f(image, mask))")
         self.method, self.model_path, self.inpainter_path = method, model, inpainter
-        self.threshold = option_float("threshold", threshold, 0.01, 0.99)
-        self.dilate = dilate if dilate == "auto" else option_float("dilate", dilate, 0, 100)
-        self.radius = radius if radius == "auto" else option_float("radius", radius, 1, 100)
-        self.passes = int(option_float("passes", passes, 1, 2))
-        self.size = int(option_float("size", size, 16, 4096))
+        self.threshold = number_option("inpaint", "threshold", threshold, 0.01, 0.99)
+        self.dilate = dilate if dilate == "auto" else number_option("inpaint", "dilate", dilate, 0, 100)
+        self.radius = radius if radius == "auto" else number_option("inpaint", "radius", radius, 1, 100)
+        self.passes = number_option("inpaint", "passes", passes, 1, 2, int)
+        self.size = number_option("inpaint", "size", size, 16, 4096, int)
         self.statistical = StatisticalNormalizer(model=model)
         self._inpainter = None
 

@@ -107,6 +107,17 @@ def load_normal_model(path=None) -> NormalFaceModel:
                                          for k, v in arrays.items()})
 
 
+_LOADED = {}  # path -> NormalFaceModel: loading verifies checksums, do it once per process
+
+
+def shared_model(path=None) -> NormalFaceModel:
+    """load_normal_model(path), loaded once per process and shared by every normalizer."""
+    key = os.fspath(path) if path else ""
+    if key not in _LOADED:
+        _LOADED[key] = load_normal_model(path or None)
+    return _LOADED[key]
+
+
 # ---- fitting ------------------------------------------------------------------------------------
 
 def generalized_procrustes(shapes: np.ndarray, iterations: int = 10) -> np.ndarray:

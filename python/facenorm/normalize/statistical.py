@@ -13,30 +13,12 @@ import numpy as np
 
 from .. import _core
 from ..score.pairs import eye_distance
-from .base import NormalizationResult, Normalizer, check_face
+from .base import NormalizationResult, Normalizer, check_face, number_option
 from .face_fit import MOVABLE, difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
-from .normal_model import load_normal_model
+from .normal_model import shared_model
 from .shape_frame import LOWER_FACE_OUTLINE, apply_affine, from_shape_free, points_roi
 
 TEXTURE_MODES = ("residual", "full", "off")
-_MODELS = {}  # path -> NormalFaceModel: loading verifies checksums, do it once per process
-
-
-def cached_model(path):
-    key = str(path) if path else ""
-    if key not in _MODELS:
-        _MODELS[key] = load_normal_model(path or None)
-    return _MODELS[key]
-
-
-def option_float(name: str, value, low: float, high: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise _core.InputError(f"option {name}: expected a number, got '{value}'") from None
-    if not low <= v <= high:
-        raise _core.InputError(f"option {name}: expected a value in [{low}, {high}], got {v}")
-    return v
 
 
 class StatisticalNormalizer(Normalizer):
@@ -52,24 +34,22 @@ class StatisticalNormalizer(Normalizer):
             raise _core.InputError(f"option points: expected one of {', '.join(MOVABLE)}, got '{points}'")
         self.points = points
         self.model_path = model
-        self.model = cached_model(model)
+        self.model = shared_model(model)
         self.texture = texture
         self.shape = shape
-        self.tukey = option_float("tukey", tukey, 0.5, 50)
+        self.tukey = number_option("statistical", "tukey", tukey, 0.5, 50)
         # Texture varies in ways a 60-component PCA never saw (stubble, make-up, watermarks, shadows):
         # a wider cut-off than the shape's keeps those, while a texture far off the model is still cut.
-        self.texture_tukey = option_float("texture_tukey", texture_tukey, 0.5, 50)
-        self.bound = option_float("bound", bound, 0.1, 10)
-        self.feather = option_float("feather", feather, 0, 20)  # frame pixels of blur on the blend mask
+        self.texture_tukey = number_option("statistical", "texture_tukey", texture_tukey, 0.5, 50)
+        self.bound = number_option("statistical", "bound", bound, 0.1, 10)
+        self.feather = number_option("statistical", "feather", feather, 0, 20)  # frame pixels of blur on the blend mask
 
     def options(self) -> dict:
         opts = {"model": self.model_path} if self.model_path else {}
         defaults = {"texture": "residual", "shape": "on", "tukey": 4.685, "texture_tukey": 6.0, "bound": 3.0,
-                    "feather": 1.5,
-                    "points": "lower"}
-        current = {"texture": self.texture, "shape": self.shape, "tukey": self.tukey,
-                   "texture_tukey": self.texture_tukey, "bound": self.bound,
-                   "feather": self.feather, "points": self.points}
+                    "feather": 1.5, "points": "lower"}
+        current = {"texture": self.texture, "shape": self.shape, "tukey": self.tukey, "texture_tukey": self.texture_tukey,
+                   "bound": self.bound, "feather": self.feather, "points": self.points}
         opts.update({k: v for k, v in current.items() if v != defaults[k]})
         return opts
 

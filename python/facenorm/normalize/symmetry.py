@@ -17,9 +17,9 @@ import numpy as np
 
 from .. import _core
 from ..palsy.midline import MIRROR, FaceFrame, facial_midline
-from .base import NormalizationResult, Normalizer
+from .base import NormalizationResult, Normalizer, number_option
 from .face_fit import difference_map, fit_shape, warp_to_shape
-from .statistical import cached_model, option_float
+from .normal_model import shared_model
 
 # region -> the landmarks that judge the side and may be mirrored; the pixels mirrored lie in their
 # convex hull grown by 20% of the mouth width
@@ -52,7 +52,7 @@ class SymmetryNormalizer(Normalizer):
         if gate not in GATES:
             raise _core.InputError(f"option gate: expected one of {', '.join(GATES)}, got '{gate}'")
         self.side, self.region, self.blend, self.gate, self.model_path = side, region, blend, gate, model
-        self.feather = option_float("feather", feather, 0, 50)  # px across the midline seam
+        self.feather = number_option("symmetry", "feather", feather, 0, 50)  # px across the midline seam
 
     def options(self) -> dict:
         current = {"side": self.side, "region": self.region, "blend": self.blend, "feather": self.feather,
@@ -75,7 +75,7 @@ class SymmetryNormalizer(Normalizer):
 
     def _normalize(self, image, landmarks):
         h, w = image.shape[:2]
-        weights = fit_shape(cached_model(self.model_path), landmarks).weights if (
+        weights = fit_shape(shared_model(self.model_path), landmarks).weights if (
             self.side == "auto" or self.gate == "model") else np.zeros(68, np.float32)
         side, rejection = (self.side, {}) if self.side != "auto" else self.affected_side(landmarks, weights)
         frame = local_midline(landmarks)

@@ -34,7 +34,7 @@ import torch
 
 from .. import _core
 from .._core import InputError, MissingFileError, ModelError
-from .base import NormalizationResult, Normalizer
+from .base import NormalizationResult, Normalizer, number_option
 
 # facexlib's FFHQ 512 template: eyes at (192.98, 239.95) and (318.90, 240.19) -> distance 125.9
 # = 0.246 * 512, midpoint (255.9, 240.1) = (0.500, 0.469) * 512.
@@ -50,14 +50,14 @@ class TorchScriptNormalizer(Normalizer):
 
     def __init__(self, models=None, size=512, eye_distance=None, blend="face", feather="auto"):
         self.models = _parse_models(models)
-        self.size = _parse_number("size", size, int, 64, 4096)
+        self.size = number_option("torchscript", "size", size, 64, 4096, int)
         self._eye_distance_set = eye_distance is not None and eye_distance != ""
-        self.eye_distance = (_parse_number("eye_distance", eye_distance, float, 2.0, float(self.size))
+        self.eye_distance = (number_option("torchscript", "eye_distance", eye_distance, 2.0, float(self.size))
                              if self._eye_distance_set else round(EYE_DISTANCE_FRACTION * self.size, 3))
         if blend not in ("face", "full"):
             raise InputError(f"torchscript: blend: expected 'face' or 'full', got '{blend}'")
         self.blend = blend
-        self.feather = None if feather in (None, "", "auto") else _parse_number("feather", feather, float, 0.0, 1e4)
+        self.feather = None if feather in (None, "", "auto") else number_option("torchscript", "feather", feather, 0.0, 1e4)
         for path in self.models:  # fail at construction, before any face is processed
             if not os.path.isfile(path):
                 raise MissingFileError(f"{path}: TorchScript model file not found (torchscript normalizer, models=)")
@@ -221,18 +221,6 @@ def _parse_models(models) -> list:
         raise InputError(f"torchscript: models: expected one or more TorchScript files separated by '+' "
                          f"(models=ae.pt+restore.pt), got {models!r}")
     return paths
-
-
-def _parse_number(option: str, value, kind, low, high):
-    """An option given as a string (CLI) or a number, converted to `kind` and checked in [low, high]."""
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not (low <= number <= high) or (kind is int and number != int(number)):
-        raise InputError(f"torchscript: {option}: expected {'an integer' if kind is int else 'a number'} "
-                         f"from {low:g} to {high:g}, got {value!r}")
-    return kind(number)
 
 
 def _first_line(error: Exception) -> str:
