@@ -92,3 +92,4 @@ def test_evaluate_normalizer_writes_the_benchmark(celeba_images, tmp_path):
     assert len(table) == doc["faces"] * 5 * 2
     assert "| `statistical` |" in (out / "table.md").read_text()
     assert fn.read_image(str(out / "examples.png")).shape[0] > 144
+    assert fn.read_image(str(out / "curves.png")).shape[1] > 500

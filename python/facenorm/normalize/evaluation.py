@@ -142,11 +142,12 @@ def read_rows(path) -> list:
 
 def run_evaluation(paths, out_dir, normalizer_specs, limit: int = 50, templates=None, seed: int = 0,
                    landmarks: str = "detected", progress: bool = True, figure_faces: int = 3) -> dict:
-    """Runs the benchmark; writes rows.csv, table.md, summary.json and examples.png into out_dir."""
+    """Runs the benchmark; writes rows.csv, table.md, summary.json, examples.png and curves.png
+    (lip distance and S against severity) into out_dir."""
     from tqdm import tqdm
 
     from ..pipeline import FacePipeline
-    from .evaluation_figure import examples_figure
+    from .evaluation_figure import examples_figure, severity_curves
 
     started = time.perf_counter()
     if landmarks not in ("detected", "exact"):
@@ -175,12 +176,19 @@ def run_evaluation(paths, out_dir, normalizer_specs, limit: int = 50, templates=
     _atomic_text(os.path.join(out_dir, "table.md"), md)
     if figure:
         _core.write_image(os.path.join(out_dir, "examples.png"), examples_figure(figure, list(normalizers)))
+    if rows:
+        _core.write_image(os.path.join(out_dir, "curves.png"),
+                          severity_curves(rows, list(normalizers), summary_title(rows, landmarks)))
     summary = {"out": os.path.abspath(out_dir), "faces": len({r.face for r in rows}), "skipped": skipped,
                "severities": list(SEVERITIES), "templates": os.path.abspath(templates) if templates else "builtin",
                "landmarks": landmarks, "seed": seed, "table": table,
                "seconds": round(time.perf_counter() - started, 1)}
     _atomic_text(os.path.join(out_dir, "summary.json"), json.dumps(summary, indent=1, default=float))
     return summary
+
+
+def summary_title(rows, landmarks: str) -> str:
+    return f"{len({r.face for r in rows})} faces, {landmarks} landmarks given to the normalizers"
 
 
 def _atomic_text(path, text: str) -> None:

@@ -31,3 +31,34 @@ def examples_figure(faces, specs) -> np.ndarray:
             tiles = [_crop(examples[severity][c if c != "LT-v2 copy" else "copy"], landmarks) for c in columns]
             rows.append(np.hstack([_label(f"sev {severity:g}", 70, TILE)] + tiles))
     return np.ascontiguousarray(np.vstack(rows))
+
+
+def severity_curves(rows, specs, title: str = "") -> np.ndarray:
+    """RGB picture of two panels against LT-v2 severity, one line per normalizer: the normalized
+    upper lip's mean distance to the control's (`none` = the copy's own), and the median score S
+    (median: a face the normalizer leaves untouched scores the cap, 20.7)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    severities = sorted({r.severity for r in rows})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for k, spec in enumerate(specs):
+        mine = [r for r in rows if r.normalizer == spec]
+        lip = [np.mean([r.d_control for r in mine if r.severity == s]) for s in severities]
+        left.plot(severities, lip, marker="o", label=spec, color=f"C{k}")
+        if spec != "none":  # `none` scores the cap: nothing was changed
+            right.plot(severities, [np.median([r.score for r in mine if r.severity == s]) for s in severities],
+                       marker="o", label=spec, color=f"C{k}")
+    left.set(xlabel="LT-v2 severity", ylabel="upper lip → control, px (dlib)", title="anomaly left after normalizing")
+    right.set(xlabel="LT-v2 severity", ylabel="S (eq. 6), larger = more normal", title="score of copy vs normalized")
+    left.legend(fontsize=7)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.canvas.draw()
+    picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return picture
