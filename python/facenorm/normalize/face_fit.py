@@ -1,9 +1,10 @@
 """Robust fit of the normal-face model to one face: the part both the statistical and the
 inpainting normalizers build on.
 
-1. Shape: the landmarks are aligned to the mean shape (weighted similarity) and robustly projected
-   onto the shape PCA (Tukey IRLS, coefficients bounded); alignment and weights are re-estimated
-   together a few times, so an anomalous lip neither skews the alignment nor pulls the fit.
+1. Shape (in C++: fit_shape_robust): the landmarks are aligned to the mean shape (weighted
+   similarity) and robustly projected onto the shape PCA (Tukey IRLS, coefficients bounded);
+   alignment and weights are re-estimated together a few times, so an anomalous lip neither skews
+   the alignment nor pulls the fit.
    Points the fit rejects (beyond 2 sigma of normal variation) move towards the projection by
    (1 - weight); only the movable set moves (nose and mouth by default; never the jaw outline,
    which dlib places least reliably and no anomaly we model moves).
@@ -17,7 +18,7 @@ import numpy as np
 
 from .. import _core
 from .normal_model import NormalFaceModel
-from .shape_frame import apply_affine, invert_affine, similarity_fit, to_shape_free
+from .shape_frame import to_shape_free
 
 JAW = np.arange(0, 17)
 SHAPE_ROUNDS = 4
@@ -45,41 +46,20 @@ class TextureFit:
 
 def fit_shape(model: NormalFaceModel, landmarks: np.ndarray, tukey_c: float = 4.685, bound: float = 3.0,
               movable: str = "lower") -> ShapeFit:
-    mean = model.mean_shape.reshape(-1)
-    weights = np.ones(68, np.float32)
-    iterations = 0
-    for _ in range(SHAPE_ROUNDS):
-        a = similarity_fit(landmarks, model.mean_shape, weights + 1e-3)
-        y = apply_affine(a, landmarks).reshape(-1)
-        r = _core.robust_subspace_projection(y, mean, model.shape_basis, model.shape_stddev, model.shape_sigma,
-                                             group=2, tukey_c=tukey_c, coefficient_bound=bound)
-        weights, iterations = r["weights"], iterations + r["iterations"]
-    projection = apply_affine(invert_affine(a), r["reconstruction"].reshape(68, 2))
-    move = 1.0 - weights
-    # Points within 2 sigma of the projection are normal variation: they stay put (a normal face
-    # is left alone, and the warp only resamples the few triangles that really move).
-    move[move < 1.0 - (1.0 - (2.0 / tukey_c) ** 2) ** 2] = 0.0
-    fixed = np.ones(68, bool)
-    fixed[MOVABLE[movable]] = False
-    move[fixed] = 0.0
-    target = (landmarks + move[:, None] * (projection - landmarks)).astype(np.float32)
-    return ShapeFit(target, projection, weights.astype(np.float32), iterations)
+    """The C++ robust shape fit (facenorm/normalizer.hpp: fit_shape_robust) on this model."""
+    r = _core.fit_shape_robust(np.ascontiguousarray(landmarks, np.float32), model.mean_shape, model.shape_basis,
+                               model.shape_stddev, model.shape_sigma, tukey_c=tukey_c, coefficient_bound=bound,
+                               rounds=SHAPE_ROUNDS, move_beyond_sigma=2.0,
+                               movable=[int(i) for i in MOVABLE[movable]])
+    return ShapeFit(r["target"], r["projection"], r["weights"], int(r["iterations"]))
 
 
 def warp_to_shape(image: np.ndarray, landmarks: np.ndarray, target: np.ndarray) -> tuple:
     """(image warped so landmarks move to target, the target actually used, the fraction of the
-    move applied). A move that would fold the mesh is halved until it does not (a correction must
-    never tear the face); where the kernel refuses any move (landmarks off the image) the fraction
-    is 0 and the image comes back unchanged."""
-    if np.array_equal(target, landmarks):
-        return image.copy(), landmarks.copy(), 1.0
-    for fraction in (1.0, 0.5, 0.25, 0.125):
-        t = (landmarks + fraction * (target - landmarks)).astype(np.float32)
-        try:
-            return _core.piecewise_affine_warp(image, landmarks, t), t, fraction
-        except _core.InputError:
-            continue
-    return image.copy(), landmarks.copy(), 0.0
+    move applied): the C++ warp_towards, which halves a move that would fold the mesh (a
+    correction must never tear the face); 0 = every move refused, image unchanged."""
+    return _core.warp_towards(image, np.ascontiguousarray(landmarks, np.float32),
+                              np.ascontiguousarray(target, np.float32))
 
 
 def fit_texture(model: NormalFaceModel, image: np.ndarray, landmarks: np.ndarray, tukey_c: float = 4.685,

@@ -39,10 +39,6 @@ def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return (np.asarray(pts, np.float64) @ m[:, :2].T + m[:, 2]).astype(np.float32)
 
 
-def invert_affine(m: np.ndarray) -> np.ndarray:
-    return cv2.invertAffineTransform(np.asarray(m, np.float64))
-
-
 def lower_face_mask(mean_shape: np.ndarray, frame: int) -> np.ndarray:
     """bool (frame, frame): the texture region of the model, from the mean shape."""
     mask = np.zeros((frame, frame), np.uint8)
