@@ -32,6 +32,8 @@ METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "model": None, "tor
 class InpaintNormalizer(Normalizer):
     name = "inpaint"
 
+    # dilate and radius are pixels of a face whose eyes are 100 px apart (auto = 3), scaled to the
+    # face given, so one setting means the same on a 512 px photo and on an aligned 1024 px face.
     def __init__(self, method="model", threshold="0.5", dilate="auto", radius="auto", passes="1", model=None,
                  inpainter=None, size="256"):
         if method not in METHODS:
@@ -68,7 +70,7 @@ class InpaintNormalizer(Normalizer):
         normal, anomaly = self.statistical.normalize_and_map(image, landmarks, shape_anomaly=shape_anomaly)
         mask = (anomaly > self.threshold).astype(np.uint8) * 255
         scale = eye_distance(landmarks) / 100.0  # options in px of a face with eyes 100 px apart
-        d = 3.0 * scale if self.dilate == "auto" else self.dilate
+        d = (3.0 if self.dilate == "auto" else self.dilate) * scale
         if d >= 0.5 and mask.any():
             k = 2 * int(round(d)) + 1
             mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
@@ -91,7 +93,7 @@ class InpaintNormalizer(Normalizer):
 
     def fill(self, image, mask, landmarks, normal) -> np.ndarray:
         x, y, w, h = cv2.boundingRect(mask)
-        radius = 3.0 * eye_distance(landmarks) / 100.0 if self.radius == "auto" else self.radius
+        radius = (3.0 if self.radius == "auto" else self.radius) * eye_distance(landmarks) / 100.0
         pad = int(radius) + 8
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(image.shape[1], x + w + pad), min(image.shape[0], y + h + pad)
