@@ -14,6 +14,7 @@ _LAZY = {  # name -> "module:factory", imported on first use (torch etc. load on
     "symmetry": "facenorm.normalize.symmetry:SymmetryNormalizer",
     "inpaint": "facenorm.normalize.inpaint:InpaintNormalizer",
     "torchscript": "facenorm.normalize.torchscript_chain:TorchScriptNormalizer",
+    "gan": "facenorm.normalize.gan_normalizer:GanNormalizer",
 }
 
 
