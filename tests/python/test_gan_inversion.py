@@ -153,3 +153,12 @@ def test_default_perceptual_distance_is_differentiable():
     loss.backward()
     assert float(loss) > 0 and float(d(y, y)) < 1e-6
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+def test_a_generator_already_run_with_gradients_still_inverts(files):
+    """TorchScript's profiling executor can hand back tensors that require gradients even under
+    no_grad once a graph ran with them: the engine must still get a leaf latent to optimize."""
+    e = engine(files, steps=3, adapt_steps=1)
+    for _ in range(3):
+        e.generator.mapping(torch.randn(2, 8)).sum()
+    assert len(e.run(reachable_target(files)).inversion_losses) == 3

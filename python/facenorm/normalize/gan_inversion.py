@@ -123,7 +123,9 @@ class GanInversion:
                     n = min(left, 1000)
                     ws.append(self.generator.mapping(torch.randn(n, int(self.generator.z_dim), generator=g)))
                     left -= n
-            w = torch.cat(ws)
+            # detach: a scripted generator run with gradients before may hand back tensors that
+            # require them even under no_grad (TorchScript's profiling executor)
+            w = torch.cat(ws).detach()
             mean = w.mean(0, keepdim=True)
             spread = float(((w - mean) ** 2).sum(dim=-1).mean().sqrt())
             self._mean = (mean, spread)
@@ -154,7 +156,7 @@ class GanInversion:
         """Algorithm 1: (w, noise maps, loss per step)."""
         s = self.settings
         mean, spread = self.mean_latent()
-        w = mean.clone().requires_grad_(True)
+        w = mean.detach().clone().requires_grad_(True)
         g = torch.Generator().manual_seed(s.seed)
         noises = [torch.randn([int(v) for v in shape], generator=g).requires_grad_(True)
                   for shape in self.generator.noise_shapes()]
