@@ -160,7 +160,7 @@ def test_bad_specs_are_refused_clearly(spec, message):
 
 
 def test_registry_lists_every_normalizer():
-    assert {"none", "statistical", "symmetry", "inpaint", "torchscript"} <= set(normalizer_names())
+    assert {"none", "statistical", "symmetry", "inpaint", "torchscript", "gan"} <= set(normalizer_names())
 
 
 def test_identity_embedding_is_dlibs_and_separates_people(faces):
