@@ -56,4 +56,5 @@ PYBIND11_MODULE(_nets, m) {
       "tensor"_a, "mean"_a = std::array<float, 3>{0.485f, 0.456f, 0.406f},
       "std"_a = std::array<float, 3>{0.229f, 0.224f, 0.225f});
   facenorm_bindings::bind_dlib_resnet(m);
+  facenorm_bindings::bind_face_autoencoder(m);
 }
