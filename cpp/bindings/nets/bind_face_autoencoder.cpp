@@ -44,6 +44,9 @@ void load_module(const std::shared_ptr<Module>& net, const std::string& path) {
   } catch (const c10::Error& e) {
     torch::load(base, backup);
     throw facenorm::ModelError(path + ": not a checkpoint of this network (" + e.what_without_backtrace() + ")");
+  } catch (const std::exception& e) {  // e.g. torch::jit's parser on a file of another kind
+    torch::load(base, backup);
+    throw facenorm::ModelError(path + ": not a checkpoint of this network (" + std::string(e.what()).substr(0, 200) + ")");
   }
   if (parameter_shapes(*base) != before) {
     torch::load(base, backup);

@@ -76,12 +76,12 @@ FaceRestorationImpl::FaceRestorationImpl(int64_t channels_) : channels(channels_
   add_conv(up1, 4 * c, 2 * c), add_up(up1, 2 * c, c);
   add_conv(out, 2 * c, c);
   out->push_back(nn::Conv2d(nn::Conv2dOptions(c, 3, 3).padding(1)));
-  in_ = register_module("in", in);
+  in_ = register_module("stem", in);
   down1_ = register_module("down1", down1);
   down2_ = register_module("down2", down2);
   up2_ = register_module("up2", up2);
   up1_ = register_module("up1", up1);
-  out_ = register_module("out", out);
+  out_ = register_module("head", out);
 }
 
 torch::Tensor FaceRestorationImpl::forward(const torch::Tensor& degraded, const torch::Tensor& structure) {

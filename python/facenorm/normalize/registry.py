@@ -15,6 +15,7 @@ _LAZY = {  # name -> "module:factory", imported on first use (torch etc. load on
     "inpaint": "facenorm.normalize.inpaint:InpaintNormalizer",
     "torchscript": "facenorm.normalize.torchscript_chain:TorchScriptNormalizer",
     "gan": "facenorm.normalize.gan_normalizer:GanNormalizer",
+    "learned": "facenorm.normalize.learned:LearnedNormalizer",
 }
 
 

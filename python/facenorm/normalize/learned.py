@@ -1,0 +1,105 @@
+"""`learned`: the ICMI 2024 two-stage normalization with networks trained here on normal faces
+(`facenorm train-normalizer`): the face, aligned with the FFHQ template at the model's size, is
+compressed and decoded by the stage-1 autoencoder at 128 px, upsampled, and restored to full
+detail by stage 2 from that reconstruction and the original's coarse structure; the result is
+pasted back into the photo through a feathered face mask (as `torchscript`).
+
+    --normalizer learned:model=MODEL_DIR                 # both stages
+    --normalizer learned:model=MODEL_DIR,restoration=off # the paper's "no restoration" ablation
+"""
+import json
+import os
+import threading
+
+import numpy as np
+
+from .._core import InputError, MissingFileError, ModelError
+from .learned_training import AE_SIDE, FORMAT, sha256_of
+from .torchscript_chain import TorchScriptNormalizer
+
+DEFAULT_MODEL_DIR = "learned_normalizer"
+
+
+def default_model_dir() -> str:
+    from .. import models
+    for folder in models.search_path():
+        candidate = os.path.join(folder, DEFAULT_MODEL_DIR)
+        if os.path.isfile(os.path.join(candidate, "model.json")):
+            return candidate
+    return os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", DEFAULT_MODEL_DIR)
+
+
+def load_learned_model(folder) -> tuple:
+    """(settings dict, autoencoder, restoration), weights verified against model.json's sha256."""
+    from ..nets import _nets
+
+    folder = os.fspath(folder)
+    spec = os.path.join(folder, "model.json")
+    if not os.path.isfile(spec):
+        raise MissingFileError(f"{folder}: no model.json; train one with `facenorm train-normalizer` "
+                               "(docs/normalization.md)")
+    try:
+        with open(spec) as f:
+            settings = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{spec}: cannot read ({e})") from None
+    if settings.get("format") != FORMAT:
+        raise ModelError(f"{spec}: expected format {FORMAT}, got {settings.get('format')}")
+    for name, digest in settings.get("sha256", {}).items():
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path) or sha256_of(path) != digest:
+            raise ModelError(f"{path}: missing or does not match model.json's checksum (corrupt or replaced)")
+    ae = _nets.FaceAutoencoder(int(settings["channels"]), int(settings["bottleneck"]))
+    ae.load(os.path.join(folder, "autoencoder.pt"))
+    restoration = _nets.FaceRestoration(int(settings["restoration_channels"]))
+    restoration.load(os.path.join(folder, "restoration.pt"))
+    ae.eval()
+    restoration.eval()
+    return settings, ae, restoration
+
+
+class LearnedNormalizer(TorchScriptNormalizer):
+    name = "learned"
+
+    def __init__(self, model=None, restoration="on", blend="face", feather="auto"):
+        if restoration not in ("on", "off"):
+            raise InputError(f"learned: option restoration: expected on or off, got '{restoration}'")
+        self.model_path, self.restoration = model, restoration
+        folder = model or default_model_dir()
+        self.settings, self.autoencoder, self.restorer = load_learned_model(folder)
+        self.folder = folder
+        # TorchScriptNormalizer does the alignment and paste-back; its module list is unused here.
+        super().__init__(models=os.path.join(folder, "model.json"), size=int(self.settings["size"]), blend=blend,
+                         feather=feather)
+        self._lock = threading.Lock()
+
+    def options(self) -> dict:
+        opts = {"model": self.model_path} if self.model_path else {}
+        if self.restoration != "on":
+            opts["restoration"] = self.restoration
+        if self.blend != "face":
+            opts["blend"] = self.blend
+        if self.feather is not None:
+            opts["feather"] = self.feather
+        return opts
+
+    def run_chain(self, aligned: np.ndarray) -> np.ndarray:
+        """uint8 (S, S, 3) aligned face -> float32 (S, S, 3) in [0, 1]."""
+        import torch
+        import torch.nn.functional as F
+        from ..nets import _nets
+
+        x = torch.from_numpy(np.ascontiguousarray(aligned)).permute(2, 0, 1)[None].float().div(255.0)
+        size = x.shape[2]
+        with torch.no_grad():
+            small = F.interpolate(x, size=(AE_SIDE, AE_SIDE), mode="area")
+            degraded = F.interpolate(self.autoencoder(small), size=(size, size), mode="bilinear", align_corners=False)
+            out = degraded if self.restoration == "off" else self.restorer(
+                degraded, _nets.coarse_structure(x, int(self.settings["structure_factor"])))
+        return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy(), dtype=np.float32)
+
+    def _normalize(self, image, landmarks):
+        result = super()._normalize(image, landmarks)
+        info = {k: v for k, v in result.info.items() if k != "models"}
+        result.info = {**info, "model": self.folder, "restoration": self.restoration}
+        return result
