@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
 
@@ -49,13 +47,13 @@ def median_ms(call, work) -> float:
 def main() -> None:
     model = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "models" / "learned_normalizer")
     work = faces()
-    full = get_normalizer(f"learned:model={model}")
-    stage1 = get_normalizer(f"learned:model={model},restoration=off")
+    normalizers = {t: (get_normalizer(f"learned:model={model},threads={t}"),
+                       get_normalizer(f"learned:model={model},restoration=off,threads={t}")) for t in (2, 1)}
+    full = normalizers[2][0]
     aligned = [(fn.align_face(im, lm, size=full.size, eye_distance=full.eye_distance, eyes_x=0.5, eyes_y=0.469).image,)
                for im, lm in work]
     print(f"model {model}; {len(work)} faces; median of {REPEATS} x {len(work)} calls")
-    for threads in (2, 1):
-        torch.set_num_threads(threads)
+    for threads, (full, stage1) in normalizers.items():
         print(f"{threads} thread(s): normalize (both stages) {median_ms(full.normalize, work):.1f} ms | "
               f"networks alone {median_ms(full.run_chain, aligned):.1f} ms | "
               f"reference, stage 1 only: normalize {median_ms(stage1.normalize, work):.1f} ms, "

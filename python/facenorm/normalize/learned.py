@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from .._core import InputError, MissingFileError, ModelError
+from .base import number_option
 from .learned_training import AE_SIDE, FORMAT, sha256_of
 from .torchscript_chain import TorchScriptNormalizer
 
@@ -61,10 +62,14 @@ def load_learned_model(folder) -> tuple:
 class LearnedNormalizer(TorchScriptNormalizer):
     name = "learned"
 
-    def __init__(self, model=None, restoration="on", blend="face", feather="auto"):
+    def __init__(self, model=None, restoration="on", blend="face", feather="auto", threads=None):
         if restoration not in ("on", "off"):
             raise InputError(f"learned: option restoration: expected on or off, got '{restoration}'")
         self.model_path, self.restoration = model, restoration
+        # Debian's torch starts with one thread; the networks use every core unless told otherwise
+        self.threads = number_option("learned", "threads", threads, 1, 256, int) if threads not in (None, "") \
+            else (os.cpu_count() or 1)
+        self._threads_given = threads not in (None, "")
         folder = model or default_model_dir()
         self.settings, self.autoencoder, self.restorer = load_learned_model(folder)
         self.folder = folder
@@ -81,16 +86,28 @@ class LearnedNormalizer(TorchScriptNormalizer):
             opts["blend"] = self.blend
         if self.feather is not None:
             opts["feather"] = self.feather
+        if self._threads_given:
+            opts["threads"] = self.threads
         return opts
 
     def run_chain(self, aligned: np.ndarray) -> np.ndarray:
-        """uint8 (S, S, 3) aligned face -> float32 (S, S, 3) in [0, 1]."""
+        """uint8 (S, S, 3) aligned face -> float32 (S, S, 3) in [0, 1], on `threads` threads."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(aligned)).permute(2, 0, 1)[None].float().div(255.0)
+        size = x.shape[2]
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return self._networks(x, size)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _networks(self, x, size) -> np.ndarray:
         import torch
         import torch.nn.functional as F
         from ..nets import _nets
 
-        x = torch.from_numpy(np.ascontiguousarray(aligned)).permute(2, 0, 1)[None].float().div(255.0)
-        size = x.shape[2]
         with torch.no_grad():
             small = F.interpolate(x, size=(AE_SIDE, AE_SIDE), mode="area")
             degraded = F.interpolate(self.autoencoder(small), size=(size, size), mode="bilinear", align_corners=False)
