@@ -7,9 +7,8 @@ import os
 import sys
 import time
 
-import numpy as np
 
-from .. import _core
+from .. import _core, models
 from .normal_model import fit_normal_model
 
 
@@ -46,13 +45,4 @@ def run_fit(inputs, out, limit: int = 1000, shape_components: int = 24, texture_
             "shape_components": model.meta["shape_components"],
             "texture_components": model.meta["texture_components"],
             "texture_pixels": model.meta["texture_pixels"], "seconds": round(time.perf_counter() - started, 1),
-            "sha256": _file_sha256(out)}
-
-
-def _file_sha256(path) -> str:
-    import hashlib
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+            "sha256": models.sha256_of(out)}

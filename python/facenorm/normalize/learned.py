@@ -9,13 +9,13 @@ pasted back into the photo through a feathered face mask (as `torchscript`).
 """
 import json
 import os
-import threading
 
 import numpy as np
 
 from .._core import InputError, MissingFileError, ModelError
+from ..models import sha256_of
 from .base import number_option
-from .learned_training import AE_SIDE, FORMAT, sha256_of
+from .learned_training import AE_SIDE, FORMAT
 from .torchscript_chain import TorchScriptNormalizer
 
 DEFAULT_MODEL_DIR = "learned_normalizer"
@@ -76,7 +76,6 @@ class LearnedNormalizer(TorchScriptNormalizer):
         # TorchScriptNormalizer does the alignment and paste-back; its module list is unused here.
         super().__init__(models=os.path.join(folder, "model.json"), size=int(self.settings["size"]), blend=blend,
                          feather=feather)
-        self._lock = threading.Lock()
 
     def options(self) -> dict:
         opts = {"model": self.model_path} if self.model_path else {}

@@ -9,7 +9,6 @@ a killed run restarted with the same arguments resumes from the last finished ep
 arguments on an existing folder raise DatasetError naming both. `model.json` (the settings the
 normalizer needs, plus sha256 of the weight files) is written when training ends.
 """
-import hashlib
 import json
 import os
 import sys
@@ -19,7 +18,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from .. import _core
+from .. import _core, models
 
 AE_SIDE = 128
 FORMAT = "facenorm-learned-normalizer"
@@ -97,14 +96,6 @@ def random_patches(tensors, side: int, per_image: int, seed: int) -> list:
     xs = rng.integers(0, w - side + 1, size=(n, per_image))
     return [torch.stack([t[i, :, y:y + side, x:x + side] for i in range(n) for y, x in zip(ys[i], xs[i])])
             for t in tensors]
-
-
-def sha256_of(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Checkpoints:
@@ -221,7 +212,7 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
         ckpt.save({})
     model = {"format": FORMAT, "version": 1, **{k: getattr(settings, k) for k in (
         "size", "channels", "bottleneck", "restoration_channels", "structure_factor")},
-        "faces": len(faces), "dev_faces": int(n_dev), "sha256": {name: sha256_of(ckpt.path(name)) for name in (
+        "faces": len(faces), "dev_faces": int(n_dev), "sha256": {name: models.sha256_of(ckpt.path(name)) for name in (
             "autoencoder.pt", "restoration.pt")}}
     tmp = ckpt.path(f".model.json.tmp{os.getpid()}")
     with open(tmp, "w") as f:
