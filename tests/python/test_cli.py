@@ -1,21 +1,8 @@
 """The command line: JSON contracts of DESIGN.md, exit codes, and the demo report."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def facenorm(*args, check=True):
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
-    proc = subprocess.run([sys.executable, "-m", "facenorm", *args], capture_output=True, text=True, env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
-    return proc
+from cli_runner import facenorm
 
 
 def test_landmarks_json_contract(celeba_images, tmp_path):

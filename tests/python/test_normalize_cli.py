@@ -2,10 +2,6 @@
 normalization benchmark (evaluate-normalizer) on real faces."""
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,15 +10,7 @@ import facenorm as fn
 from facenorm.lipsynth import default_lip_templates
 from facenorm.normalize.normal_model import default_model_path, load_normal_model
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def facenorm(*args, check=True):
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
-    proc = subprocess.run([sys.executable, "-m", "facenorm", *args], capture_output=True, text=True, env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
-    return proc
+from cli_runner import facenorm  # the test helper that runs `python -m facenorm`
 
 
 @pytest.fixture(scope="module", autouse=True)

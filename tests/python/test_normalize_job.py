@@ -211,7 +211,7 @@ def test_a_crash_keeps_what_was_done_and_a_rerun_finishes_it(source, tmp_path):
 def test_another_normalizer_on_an_existing_output_is_refused(source, tmp_path):
     out = tmp_path / "out.h5"
     run_normalize(source, out, "none", progress=False)
-    with pytest.raises(fn.DatasetError, match=r"normalizer 'none'.*this run has normalizer 'darken_mouth:factor=0.5'"):
+    with pytest.raises(fn.DatasetError, match=r"'normalizer': 'none'.*this run has .*'normalizer': 'darken_mouth:factor=0.5'"):
         run_normalize(source, out, "darken_mouth", progress=False)
     with fn.data.Dataset.open(out) as norm:
         assert norm.params["normalizer"] == "none"

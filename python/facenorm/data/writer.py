@@ -98,6 +98,19 @@ class DatasetWriter:
             h5.close()
             raise
 
+    @classmethod
+    def reopen_for_job(cls, path, stage: str, params: dict) -> "DatasetWriter":
+        """Open a job's existing output to resume it; DatasetError naming both jobs when another
+        stage or other arguments wrote it (a resumed job must not mix two runs' records)."""
+        writer = cls.open(path)
+        stored_stage, stored = writer.stage, writer.params
+        if stored_stage != stage or stored != params:
+            writer.close()
+            raise DatasetError(f"{os.fspath(path)}: exists and was written by a different job (stage "
+                                     f"'{stored_stage}', params {stored}); this run has stage '{stage}', params "
+                                     f"{params}. Rerun with the same arguments to resume it, or choose another --out")
+        return writer
+
     # -- what is there ---------------------------------------------------------------------
     @property
     def params(self) -> dict:

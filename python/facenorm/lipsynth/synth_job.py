@@ -52,14 +52,7 @@ def synthesize(method: str, image, landmarks, severity: float, seed: int, templa
 def _open_output(out, params, image_shape) -> DatasetWriter:
     if not os.path.exists(out):
         return DatasetWriter.create(out, image_shape, params=params, stage=STAGE)
-    writer = DatasetWriter.open(out)
-    stage, stored = writer.stage, writer.params
-    if stage != STAGE or stored != params:
-        writer.close()
-        raise _core.DatasetError(f"{out}: exists and was written by a different job (stage '{stage}', "
-                                 f"params {stored}); rerun with the same arguments to resume it, or "
-                                 f"choose another --out")
-    return writer
+    return DatasetWriter.reopen_for_job(out, STAGE, params)
 
 
 def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_record: int = 1,

@@ -57,16 +57,7 @@ def _open_output(out, params, data: Dataset) -> DatasetWriter:
     if not os.path.exists(out):
         return DatasetWriter.create(out, data.image_shape, crop_regions=data.crop_regions,
                                     crop_size=crop_size(data.h5), params=params, stage=STAGE)
-    writer = DatasetWriter.open(out)
-    stage, stored = writer.stage, writer.params
-    if stage != STAGE or stored != params:
-        writer.close()
-        raise _core.DatasetError(f"{out}: exists and was written by a different job (stage '{stage}', "
-                                 f"normalizer '{stored.get('normalizer')}', source '{stored.get('source')}'); "
-                                 f"this run has normalizer '{params['normalizer']}', source "
-                                 f"'{params['source']}'. Rerun with the same arguments to resume it, or "
-                                 f"choose another --out")
-    return writer
+    return DatasetWriter.reopen_for_job(out, STAGE, params)
 
 
 def _crops(image, landmarks, regions, size: int) -> tuple:
