@@ -24,3 +24,24 @@ class LandmarkPredictor(_core.LandmarkPredictor):
         if model_path is None:
             model_path = models.resolve("shape_predictor_68_face_landmarks")
         super().__init__(str(model_path))
+
+
+def landmark_predictor(spec=None):
+    """The landmark model a command or pipeline asked for:
+
+    - None or "dlib": dlib's 68-point shape predictor (the verified default);
+    - "fcn": the cascaded FCN landmarker of models/landmark_fcn (docs/palsy.md);
+    - a folder holding an FCN model.json: that FCN model;
+    - any other path: a dlib 68-point .dat file;
+    - an object with predict(image, box) -> (68, 2): used as it is.
+    """
+    import os
+
+    if spec is None or spec == "dlib":
+        return LandmarkPredictor()
+    if hasattr(spec, "predict"):
+        return spec
+    if spec == "fcn" or os.path.isdir(os.fspath(spec)):
+        from .landmarks_fcn.model import FcnLandmarker
+        return FcnLandmarker(None if spec == "fcn" else spec)
+    return LandmarkPredictor(spec)

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from ._core import ModelError
+from ._core import MissingFileError, ModelError
 
 FETCH_COMMAND = "python -m facenorm fetch-models"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -197,3 +197,30 @@ def list_models(verify: bool = True) -> list:
         rows.append(row)
     return rows
 
+
+
+def read_model_folder(folder, fmt: str, version: int, command: str, docs: str) -> dict:
+    """The `model.json` of a trained-model folder (facenorm's own networks), checked: its format
+    and version, and the sha256 it lists for each weight file. command, docs: what makes one and
+    where it is described, named in the errors."""
+    import json
+
+    folder = os.fspath(folder)
+    spec = os.path.join(folder, "model.json")
+    if not os.path.isfile(spec):
+        raise MissingFileError(f"{folder}: no model.json; train one with `{command}` ({docs})")
+    try:
+        with open(spec) as f:
+            settings = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{spec}: cannot read ({e})") from None
+    if not isinstance(settings, dict) or settings.get("format") != fmt:
+        raise ModelError(f"{spec}: expected format {fmt}, got {settings.get('format') if isinstance(settings, dict) else settings!r}")
+    if settings.get("version") != version:
+        raise ModelError(f"{spec}: expected version {version} of the networks, got {settings.get('version')}; "
+                         f"retrain it with this release's `{command}`")
+    for name, digest in settings.get("sha256", {}).items():
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path) or sha256_of(path) != digest:
+            raise ModelError(f"{path}: missing or does not match model.json's checksum (corrupt or replaced)")
+    return settings

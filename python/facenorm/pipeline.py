@@ -5,7 +5,7 @@ from typing import List, Optional
 import numpy as np
 
 from . import _core
-from .detection import FaceDetector, LandmarkPredictor
+from .detection import FaceDetector, landmark_predictor
 
 
 @dataclass
@@ -50,8 +50,7 @@ class FacePipeline:
             raise _core.InputError(f"policy: expected largest, all or error, got '{policy}'")
         self.detector = detector if isinstance(detector, _core.FaceDetector) else FaceDetector(
             detector, max_side=max_side, upsample=upsample)
-        self.predictor = landmark_model if isinstance(landmark_model, _core.LandmarkPredictor) else \
-            LandmarkPredictor(landmark_model)
+        self.predictor = landmark_predictor(landmark_model)
         self.policy = policy
         self.max_yaw = max_yaw
         self.max_pitch = max_pitch

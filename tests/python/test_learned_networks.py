@@ -100,7 +100,7 @@ def test_bad_inputs_are_refused_clearly():
         ae(torch.rand(1, 3, 64, 64))
     with pytest.raises(fn.InputError, match="float32"):
         ae(torch.rand(1, 3, 128, 128, dtype=torch.float64))
-    with pytest.raises(fn.InputError, match="multiples of 4"):
+    with pytest.raises(fn.InputError, match="multiples of 8"):
         _nets.FaceRestoration(8)(torch.rand(1, 3, 30, 30), torch.rand(1, 3, 30, 30))
     with pytest.raises(fn.InputError, match="same shape"):
         _nets.FaceRestoration(8)(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 64, 64))

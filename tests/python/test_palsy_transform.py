@@ -55,3 +55,17 @@ def test_bad_input(face):
         palsy_landmarks(lm, "top")
     with pytest.raises(fn.InputError, match=r"\[0, 1\]"):
         palsy_landmarks(lm, "left", -0.5)
+
+
+def test_a_closed_mouth_droops_without_tearing_the_lips_apart(face):
+    """dlib puts the inner lips' upper and lower points on top of each other for a closed mouth;
+    the droop must move such twins together (the warp cannot send one place two ways)."""
+    image, lm = face
+    closed = lm.copy()
+    for a, b in ((61, 67), (62, 66), (63, 65)):
+        closed[a] = closed[b] = (lm[a] + lm[b]) / 2
+    for side in ("left", "right"):
+        t = fn.palsy_transform(image, closed, side, 1.0)
+        for a, b in ((61, 67), (62, 66), (63, 65)):
+            np.testing.assert_allclose(t.landmarks_after[a], t.landmarks_after[b], atol=1e-4)
+        assert t.severity == 1.0

@@ -57,4 +57,5 @@ PYBIND11_MODULE(_nets, m) {
       "std"_a = std::array<float, 3>{0.229f, 0.224f, 0.225f});
   facenorm_bindings::bind_dlib_resnet(m);
   facenorm_bindings::bind_face_autoencoder(m);
+  facenorm_bindings::bind_cascaded_fcn(m);
 }

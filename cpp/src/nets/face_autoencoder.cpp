@@ -6,6 +6,7 @@
 #include <torch/nn/modules/normalization.h>
 
 #include "facenorm/errors.hpp"
+#include "seeded_epoch.hpp"
 
 namespace facenorm {
 namespace {
@@ -69,13 +70,16 @@ FaceRestorationImpl::FaceRestorationImpl(int64_t channels_) : channels(channels_
   if (channels < 1) throw InputError("FaceRestoration: channels must be >= 1");
   const int64_t c = channels;
   nn::Sequential in, down1, down2, up2, up1, out;
-  add_conv(in, 6, c);
+  // The U-Net runs at half resolution: the 6 input channels enter space-to-depth (2 x 2 blocks ->
+  // 24 channels) and the residual leaves depth-to-space (12 -> 3 channels), which keeps every
+  // 3 x 3 convolution off the full-resolution grid (3.4x fewer multiply-adds at the same width).
+  add_conv(in, 6 * kShuffle * kShuffle, c);
   add_down(down1, c, 2 * c), add_conv(down1, 2 * c, 2 * c);
   add_down(down2, 2 * c, 4 * c), add_conv(down2, 4 * c, 4 * c);
   add_up(up2, 4 * c, 2 * c);
   add_conv(up1, 4 * c, 2 * c), add_up(up1, 2 * c, c);
   add_conv(out, 2 * c, c);
-  out->push_back(nn::Conv2d(nn::Conv2dOptions(c, 3, 3).padding(1)));
+  out->push_back(nn::Conv2d(nn::Conv2dOptions(c, 3 * kShuffle * kShuffle, 3).padding(1)));
   in_ = register_module("stem", in);
   down1_ = register_module("down1", down1);
   down2_ = register_module("down2", down2);
@@ -89,13 +93,14 @@ torch::Tensor FaceRestorationImpl::forward(const torch::Tensor& degraded, const 
   check_images(structure, "FaceRestoration structure");
   if (degraded.sizes() != structure.sizes())
     throw InputError("FaceRestoration: degraded and structure must have the same shape");
-  if (degraded.size(2) % 4 || degraded.size(3) % 4)
-    throw InputError("FaceRestoration: expected H and W multiples of 4");
-  auto x0 = in_->forward(torch::cat({degraded, structure}, 1) * 2 - 1);
+  if (degraded.size(2) % kMultiple || degraded.size(3) % kMultiple)
+    throw InputError("FaceRestoration: expected H and W multiples of " + std::to_string(kMultiple) + ", got " +
+                     std::to_string(degraded.size(2)) + " x " + std::to_string(degraded.size(3)));
+  auto x0 = in_->forward(torch::pixel_unshuffle(torch::cat({degraded, structure}, 1) * 2 - 1, kShuffle));
   auto x1 = down1_->forward(x0);
   auto x2 = down2_->forward(x1);
   auto y1 = up1_->forward(torch::cat({up2_->forward(x2), x1}, 1));
-  auto residual = out_->forward(torch::cat({y1, x0}, 1));
+  auto residual = torch::pixel_shuffle(out_->forward(torch::cat({y1, x0}, 1)), kShuffle);
   return (degraded + residual).clamp(0, 1);
 }
 
@@ -109,31 +114,12 @@ torch::Tensor coarse_structure(const torch::Tensor& x, int64_t factor) {
                                     .align_corners(false));
 }
 
-namespace {
-
-template <typename Step>
-double run_epoch(int64_t n, int64_t batch_size, uint64_t seed, const TrainingProgress& progress, Step step) {
-  if (n < 1 || batch_size < 1) throw InputError("training: expected at least one sample and batch size >= 1");
-  auto generator = at::detail::createCPUGenerator(seed);
-  auto order = torch::randperm(n, generator, torch::TensorOptions().dtype(torch::kLong));
-  double total = 0;
-  int64_t done = 0;
-  for (int64_t start = 0; start < n; start += batch_size) {
-    auto index = order.slice(0, start, std::min(n, start + batch_size));
-    total += step(index) * double(index.size(0));
-    done += index.size(0);
-    if (progress) progress(done, total / double(done));
-  }
-  return total / double(n);
-}
-
-}  // namespace
 
 double train_autoencoder_epoch(FaceAutoencoderImpl& net, torch::optim::Adam& optimizer, const torch::Tensor& faces,
                                int64_t batch_size, uint64_t seed, const TrainingProgress& progress) {
   check_images(faces, "training faces");
   net.train();
-  return run_epoch(faces.size(0), batch_size, seed, progress, [&](const torch::Tensor& index) {
+  return run_seeded_epoch(faces.size(0), batch_size, seed, progress, [&](const torch::Tensor& index) {
     auto batch = faces.index_select(0, index);
     optimizer.zero_grad();
     auto loss = torch::l1_loss(net.forward(batch), batch);
@@ -150,7 +136,7 @@ double train_restoration_epoch(FaceRestorationImpl& net, torch::optim::Adam& opt
   if (degraded.sizes() != targets.sizes() || structure.sizes() != targets.sizes())
     throw InputError("training: degraded, structure and targets must have the same shape");
   net.train();
-  return run_epoch(targets.size(0), batch_size, seed, progress, [&](const torch::Tensor& index) {
+  return run_seeded_epoch(targets.size(0), batch_size, seed, progress, [&](const torch::Tensor& index) {
     auto t = targets.index_select(0, index);
     optimizer.zero_grad();
     auto loss = torch::l1_loss(net.forward(degraded.index_select(0, index), structure.index_select(0, index)), t);

@@ -70,6 +70,12 @@ def palsy_landmarks(landmarks: np.ndarray, side: str = "left", severity: float =
         aperture = (p[lower] - p[upper]) @ down
         moves[upper] = 0.4 * aperture * down
         moves[lower] = -0.1 * aperture * down
+    # a closed mouth: dlib puts the inner lips' upper and lower points on top of each other;
+    # content at one place cannot go two ways, so such twins share the mean of their moves
+    for a, b in ((61, 67), (62, 66), (63, 65)):
+        if np.linalg.norm(p[a] - p[b]) < 1.0:
+            mean = 0.5 * (moves.get(a, 0.0) + moves.get(b, 0.0))
+            moves[a] = moves[b] = mean
     out = p.copy()
     for i, m in moves.items():
         out[i] += severity * m

@@ -7,15 +7,14 @@ pasted back into the photo through a feathered face mask (as `torchscript`).
     --normalizer learned:model=MODEL_DIR                 # both stages
     --normalizer learned:model=MODEL_DIR,restoration=off # the paper's "no restoration" ablation
 """
-import json
 import os
 
 import numpy as np
 
-from .._core import InputError, MissingFileError, ModelError
-from ..models import sha256_of
+from .._core import InputError
+from ..models import read_model_folder
 from .base import number_option
-from .learned_training import AE_SIDE, FORMAT
+from .learned_training import AE_SIDE, FORMAT, VERSION
 from .torchscript_chain import TorchScriptNormalizer
 
 DEFAULT_MODEL_DIR = "learned_normalizer"
@@ -35,21 +34,7 @@ def load_learned_model(folder) -> tuple:
     from ..nets import _nets
 
     folder = os.fspath(folder)
-    spec = os.path.join(folder, "model.json")
-    if not os.path.isfile(spec):
-        raise MissingFileError(f"{folder}: no model.json; train one with `facenorm train-normalizer` "
-                               "(docs/normalization.md)")
-    try:
-        with open(spec) as f:
-            settings = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ModelError(f"{spec}: cannot read ({e})") from None
-    if settings.get("format") != FORMAT:
-        raise ModelError(f"{spec}: expected format {FORMAT}, got {settings.get('format')}")
-    for name, digest in settings.get("sha256", {}).items():
-        path = os.path.join(folder, name)
-        if not os.path.isfile(path) or sha256_of(path) != digest:
-            raise ModelError(f"{path}: missing or does not match model.json's checksum (corrupt or replaced)")
+    settings = read_model_folder(folder, FORMAT, VERSION, "facenorm train-normalizer", "docs/normalization.md")
     ae = _nets.FaceAutoencoder(int(settings["channels"]), int(settings["bottleneck"]))
     ae.load(os.path.join(folder, "autoencoder.pt"))
     restoration = _nets.FaceRestoration(int(settings["restoration_channels"]))

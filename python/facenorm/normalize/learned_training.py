@@ -13,15 +13,17 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .. import _core, models
+from ..checkpoints import Checkpoints
 
 AE_SIDE = 128
 FORMAT = "facenorm-learned-normalizer"
+VERSION = 2  # 2: the restoration runs at half resolution (space-to-depth in, pixel shuffle out)
 
 
 @dataclass
@@ -98,40 +100,6 @@ def random_patches(tensors, side: int, per_image: int, seed: int) -> list:
             for t in tensors]
 
 
-class Checkpoints:
-    """The model folder: atomic writes, and the training state to resume from."""
-
-    def __init__(self, folder, settings: TrainingSettings, source):
-        self.folder = os.fspath(folder)
-        os.makedirs(self.folder, exist_ok=True)
-        self.settings = {**asdict(settings), "source": source}
-        self.state_path = os.path.join(self.folder, "training.json")
-        self.state = {"settings": self.settings, "stage": "autoencoder", "epoch": 0,
-                      "losses": {"autoencoder": [], "autoencoder_dev": [], "restoration": [], "restoration_dev": []}}
-        if os.path.exists(self.state_path):
-            with open(self.state_path) as f:
-                stored = json.load(f)
-            if stored.get("settings") != self.settings:
-                raise _core.DatasetError(f"{self.folder}: holds a training run with other settings "
-                                         f"({stored.get('settings')}); rerun with the same arguments to resume it, "
-                                         f"or choose another --out (asked: {self.settings})")
-            self.state = stored
-
-    def path(self, name: str) -> str:
-        return os.path.join(self.folder, name)
-
-    def save(self, writers: dict) -> None:
-        """writers: {file name: function(path)}; each goes to a temporary file, renamed after."""
-        for name, write in writers.items():
-            tmp = self.path(f".{name}.tmp{os.getpid()}")
-            write(tmp)
-            os.replace(tmp, self.path(name))
-        tmp = self.state_path + f".tmp{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(self.state, f, indent=1)
-        os.replace(tmp, self.state_path)
-
-
 def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, progress: bool = True) -> dict:
     """Trains both stages (resumable); returns the summary `--json` prints."""
     import torch
@@ -145,7 +113,9 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
     torch.manual_seed(settings.seed)
     torch.set_num_threads(os.cpu_count() or 1)  # Debian's torch starts with one thread
     paths = collect_image_paths(inputs)
-    ckpt = Checkpoints(out, settings, [str(i) for i in inputs])
+    ckpt = Checkpoints(out, settings, [str(i) for i in inputs], {
+        "stage": "autoencoder", "epoch": 0,
+        "losses": {"autoencoder": [], "autoencoder_dev": [], "restoration": [], "restoration_dev": []}})
     faces = aligned_faces(paths, settings.size, settings.limit, progress)
     order = np.random.default_rng(settings.seed).permutation(len(faces))
     n_dev = max(1, int(round(settings.dev_fraction * len(faces))))
@@ -210,7 +180,7 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
     if ckpt.state["stage"] == "restoration":
         ckpt.state.update(stage="done", epoch=0)
         ckpt.save({})
-    model = {"format": FORMAT, "version": 1, **{k: getattr(settings, k) for k in (
+    model = {"format": FORMAT, "version": VERSION, **{k: getattr(settings, k) for k in (
         "size", "channels", "bottleneck", "restoration_channels", "structure_factor")},
         "faces": len(faces), "dev_faces": int(n_dev), "sha256": {name: models.sha256_of(ckpt.path(name)) for name in (
             "autoencoder.pt", "restoration.pt")}}

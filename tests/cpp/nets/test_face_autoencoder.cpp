@@ -40,6 +40,7 @@ TEST(FaceRestoration, KeepsTheShapeAndRefusesMismatchedInputs) {
   EXPECT_LE(out.max().item<float>(), 1.f);
   EXPECT_THROW(net->forward(degraded, torch::rand({2, 3, 16, 16})), InputError);
   EXPECT_THROW(net->forward(torch::rand({2, 3, 30, 30}), torch::rand({2, 3, 30, 30})), InputError);
+  EXPECT_THROW(net->forward(torch::rand({2, 3, 36, 36}), torch::rand({2, 3, 36, 36})), InputError);  // not x8
   auto flat = torch::full({1, 3, 32, 32}, 0.25f);
   EXPECT_TRUE(torch::allclose(coarse_structure(flat, 8), flat, 1e-6, 1e-6));
 }

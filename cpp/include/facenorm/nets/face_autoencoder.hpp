@@ -38,12 +38,16 @@ TORCH_MODULE(FaceAutoencoder);
 
 class FaceRestorationImpl : public torch::nn::Module {
  public:
-  // A small U-Net (two downsamplings) predicting a residual on the degraded image.
+  static constexpr int64_t kShuffle = 2;                  // the U-Net runs at 1/kShuffle resolution
+  static constexpr int64_t kMultiple = 4 * kShuffle;      // H and W must be multiples of this
+
+  // A small U-Net (two downsamplings below half resolution) predicting a residual on the
+  // degraded image.
   explicit FaceRestorationImpl(int64_t channels = 32);
 
   // degraded: the stage-1 reconstruction upsampled to (N, 3, H, W); structure: the original's
   // coarse structure at the same size (see coarse_structure); both in [0, 1], H and W multiples
-  // of 4. Returns the restored face (N, 3, H, W) in [0, 1].
+  // of kMultiple (8). Returns the restored face (N, 3, H, W) in [0, 1].
   torch::Tensor forward(const torch::Tensor& degraded, const torch::Tensor& structure);
 
   const int64_t channels;

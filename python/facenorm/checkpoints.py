@@ -1,0 +1,41 @@
+"""A training run's folder: weights and optimizer states written atomically after every epoch,
+and `training.json` (settings, progress, loss curves) to resume a killed run from. Reopening a
+folder with other settings raises DatasetError naming both, so one folder never mixes two runs."""
+import json
+import os
+from dataclasses import asdict
+
+from ._core import DatasetError
+
+
+class Checkpoints:
+    """The model folder: atomic writes, and the training state to resume from."""
+
+    def __init__(self, folder, settings, source, initial_state: dict):
+        self.folder = os.fspath(folder)
+        os.makedirs(self.folder, exist_ok=True)
+        self.settings = {**asdict(settings), "source": source}
+        self.state_path = os.path.join(self.folder, "training.json")
+        self.state = {"settings": self.settings, **initial_state}
+        if os.path.exists(self.state_path):
+            with open(self.state_path) as f:
+                stored = json.load(f)
+            if stored.get("settings") != self.settings:
+                raise DatasetError(f"{self.folder}: holds a training run with other settings "
+                                 f"({stored.get('settings')}); rerun with the same arguments to resume it, "
+                                 f"or choose another --out (asked: {self.settings})")
+            self.state = stored
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.folder, name)
+
+    def save(self, writers: dict) -> None:
+        """writers: {file name: function(path)}; each goes to a temporary file, renamed after."""
+        for name, write in writers.items():
+            tmp = self.path(f".{name}.tmp{os.getpid()}")
+            write(tmp)
+            os.replace(tmp, self.path(name))
+        tmp = self.state_path + f".tmp{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(self.state, f, indent=1)
+        os.replace(tmp, self.state_path)

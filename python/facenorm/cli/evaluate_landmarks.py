@@ -1,0 +1,39 @@
+"""facenorm evaluate-landmarks [IMG|DIR|LIST ...] [--annotated DIR ...] --out DIR: dlib's shape
+predictor and the cascaded FCN on the same faces and boxes: NME (eq. 3, box, inter-ocular) by
+group, the mask agreement on CelebAMask-HQ normal faces, overlays (docs/palsy.md)."""
+from .main import emit_json
+
+
+def register(sub):
+    p = sub.add_parser("evaluate-landmarks", help="compare landmarkers (dlib, FCN) by NME on normal and palsy faces")
+    p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST",
+                   help="normal faces: dlib labels are the truth for them, their palsy copies' exact points for the copies")
+    p.add_argument("--annotated", action="append", default=[], metavar="DIR")
+    p.add_argument("--model", action="append", default=[], metavar="dlib|fcn|DIR",
+                   help="landmarkers to compare (default: dlib and fcn); repeatable")
+    p.add_argument("--no-palsy-copies", action="store_true")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--out", required=True, metavar="DIR", help="rows.csv, table.md, summary.json, overlays.png")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import os
+
+    from ..detection import landmark_predictor
+    from ..landmarks_fcn.evaluation import write_report
+    from .train_landmarks import build_samples
+
+    specs = args.model or ["dlib", "fcn"]
+    predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): landmark_predictor(s)
+                  for s in specs}
+    samples = build_samples(args, predictors)
+    summary = write_report(samples, args.out)
+    if args.json:
+        emit_json({"out": os.path.abspath(args.out), "samples": len(samples), "skipped": len(samples.skipped),
+                   "summary": summary})
+    else:
+        with open(os.path.join(args.out, "table.md")) as f:
+            print(f.read(), end="")
+    return 0
