@@ -7,13 +7,14 @@ networks alone.
 
     PYTHONPATH=python /usr/bin/python3 bench/bench_learned_normalizer.py [MODEL_DIR]
 """
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import timing  # noqa: E402
 
 import facenorm as fn  # noqa: E402
 from facenorm.normalize import get_normalizer  # noqa: E402
@@ -33,15 +34,7 @@ def faces() -> list:
 
 
 def median_ms(call, work) -> float:
-    for item in work:
-        call(*item)
-    times = []
-    for _ in range(REPEATS):
-        for item in work:
-            started = time.perf_counter()
-            call(*item)
-            times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
+    return timing.median_ms(call, work, REPEATS)
 
 
 def main() -> None:

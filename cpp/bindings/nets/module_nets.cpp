@@ -58,4 +58,5 @@ PYBIND11_MODULE(_nets, m) {
   facenorm_bindings::bind_dlib_resnet(m);
   facenorm_bindings::bind_face_autoencoder(m);
   facenorm_bindings::bind_cascaded_fcn(m);
+  facenorm_bindings::bind_palsy_parsing(m);
 }

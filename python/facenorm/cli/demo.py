@@ -46,7 +46,34 @@ def _palsy_figure(report, index, image, landmarks):
         figures.append(report.image(f"{index:03d}_palsy_{len(figures)}.png", draw_asymmetry(img, lm, m),
                                     f"{name}: asymmetry index {m.asymmetry_index:.1f}%", 420))
     return ("<p>Facial-palsy asymmetry measures about the facial midline (docs/palsy.md), on the photo "
-            "and on a synthetic palsy-like droop of its left side.</p><div class='row'>" + "".join(figures) + "</div>")
+            "and on a synthetic palsy-like droop of its left side.</p><div class='row'>" + "".join(figures) + "</div>"
+            + _palsy_landmarks_figure(report, index, droop, k, source))
+
+
+def _palsy_landmarks_figure(report, index, droop, k, source):
+    """On the synthetic droop, whose true points are known: dlib's and the cascaded FCN's points,
+    and the asymmetry index each gives (only when the FCN model is installed)."""
+    import os
+
+    import numpy as np
+
+    from ..detection import FaceDetector, LandmarkPredictor
+    from ..landmarks_fcn.model import FcnLandmarker, default_model_dir
+    from ..palsy import asymmetry_measures, draw_landmark_sets
+
+    if not os.path.isfile(os.path.join(default_model_dir(), "model.json")):
+        return ""
+    box = FaceDetector().detect(droop.image, "largest")[0]
+    sets = {"truth": droop.landmarks_after, "dlib": LandmarkPredictor().predict(droop.image, box),
+            "cascaded FCN": FcnLandmarker().predict(droop.image, box)}
+    index_of = {name: asymmetry_measures(pts, k, source).asymmetry_index for name, pts in sets.items()}
+    error = {name: float(np.linalg.norm(pts - droop.landmarks_after, axis=1).mean()) for name, pts in sets.items()}
+    caption = "; ".join(f"{name}: asymmetry index {index_of[name]:.1f}%" + ("" if name == "truth" else
+                        f", mean point error {error[name]:.1f} px") for name in sets)
+    figure = report.image(f"{index:03d}_palsy_landmarks.png", draw_landmark_sets(droop.image, sets), caption, 420)
+    return ("<p>Landmarks on the synthetic droop, whose true points are known: dlib's shape prior pulls the face "
+            "back towards symmetry; the cascaded FCN (docs/palsy.md) follows the droop.</p><div class='row'>"
+            + figure + "</div>")
 
 
 def _scoring_figures(report, index, aligned):

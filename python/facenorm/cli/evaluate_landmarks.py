@@ -11,7 +11,7 @@ def register(sub):
     p.add_argument("--annotated", action="append", default=[], metavar="DIR")
     p.add_argument("--model", action="append", default=[], metavar="dlib|fcn|DIR",
                    help="landmarkers to compare (default: dlib and fcn); repeatable")
-    p.add_argument("--no-palsy-copies", action="store_true")
+    p.add_argument("--palsy-copies", default="both", choices=["both", "one", "none"])
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--out", required=True, metavar="DIR", help="rows.csv, table.md, summary.json, overlays.png")
     p.add_argument("--json", action="store_true")

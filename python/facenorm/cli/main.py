@@ -12,7 +12,7 @@ import sys
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
                    "synth", "normalize", "fit_normal_model", "train_normalizer", "evaluate_normalizer", "train_landmarks",
-                   "evaluate_landmarks", "demo", "fetch_models"]
+                   "evaluate_landmarks", "train_parsing", "evaluate_parsing", "demo", "fetch_models"]
 
 
 def build_parser() -> argparse.ArgumentParser:

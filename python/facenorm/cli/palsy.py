@@ -1,4 +1,4 @@
-"""facenorm palsy IMG|DIR|LIST... [--ipd-mm X | --no-iris] [--csv FILE] [--draw DIR] --json:
+"""facenorm palsy IMG|DIR|LIST... [--ipd-mm X | --no-iris] [--model dlib|fcn|DIR] [--csv FILE] [--draw DIR] --json:
 clinical asymmetry measures (docs/palsy.md)."""
 from .main import emit_json
 
@@ -10,6 +10,8 @@ def register(sub):
     p.add_argument("--no-iris", action="store_true", help="do not calibrate from the iris (report pixels)")
     p.add_argument("--csv", metavar="FILE", help="one row per image (written atomically)")
     p.add_argument("--draw", metavar="DIR", help="write each face with its measures drawn as DIR/<stem>_palsy.png")
+    p.add_argument("--model", default="dlib", metavar="dlib|fcn|DIR",
+                   help="landmark model: dlib's predictor (default) or the palsy-robust cascaded FCN (fcn or a model folder)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -58,7 +60,7 @@ def run(args) -> int:
     from ..palsy import draw_asymmetry
 
     paths = collect_image_paths(args.inputs)
-    pipeline, results = FacePipeline(), []
+    pipeline, results = FacePipeline(landmark_model=args.model), []
     for path in tqdm(paths, desc="palsy", unit="img", file=sys.stderr, disable=len(paths) < 2):
         try:
             image, landmarks, m = measure_image(path, pipeline, args.ipd_mm, not args.no_iris)
@@ -75,7 +77,7 @@ def run(args) -> int:
             csv.writer(f).writerows(_csv_rows(results))
         os.replace(tmp, args.csv)
     if args.json:
-        emit_json({"images": results})
+        emit_json({"landmark_model": args.model, "images": results})
     else:
         for r in results:
             m = r.get("measures")

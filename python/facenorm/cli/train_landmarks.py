@@ -11,7 +11,10 @@ def register(sub):
     p.add_argument("--annotated", action="append", default=[], metavar="DIR",
                    help="a folder of images with .pts or .npy landmarks (and optional meta.csv); repeatable")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model folder (checkpoints; resumable)")
-    p.add_argument("--no-palsy-copies", action="store_true", help="normal faces only")
+    p.add_argument("--palsy-copies", default="both", choices=["both", "one", "none"],
+                   help="palsy-like copies of each normal face: both sides (default), one side drawn per face, none")
+    p.add_argument("--samples", metavar="FILE.npz",
+                   help="keep the built samples here and reuse them when the file exists (building is the slow part)")
     p.add_argument("--limit", type=int, default=None, help="at most this many normal faces")
     p.add_argument("--folds", type=int, default=0, help="K-fold cross-validation by subject instead of one model")
     p.add_argument("--epochs", type=int)
@@ -26,7 +29,14 @@ def register(sub):
 
 def build_samples(args, predictors=None, progress=True):
     """The LandmarkSet of a command's inputs (normal faces first, then annotated folders)."""
+    import os
+
     from .. import InputError
+    from ..landmarks_fcn.samples import LandmarkSet
+
+    cache = getattr(args, "samples", None)
+    if cache and os.path.isfile(cache) and not predictors:
+        return LandmarkSet.load(cache)
     from ..data.inputs import collect_image_paths
     from ..landmarks_fcn.annotations import read_annotated_folder
     from ..landmarks_fcn.samples import samples_from_annotations, samples_from_normal_faces
@@ -36,13 +46,15 @@ def build_samples(args, predictors=None, progress=True):
     sets = []
     if args.inputs:
         paths = collect_image_paths(args.inputs)[:args.limit]
-        sides = () if args.no_palsy_copies else ("left", "right")
-        sets.append(samples_from_normal_faces(paths, palsy_sides=sides, predictors=predictors, progress=progress))
+        sets.append(samples_from_normal_faces(paths, palsy_copies=args.palsy_copies, predictors=predictors,
+                                              progress=progress))
     for folder in args.annotated:
         sets.append(samples_from_annotations(read_annotated_folder(folder), predictors=predictors, progress=progress))
     merged = sets[0]
     for other in sets[1:]:
         merged = merged.concatenated(other)
+    if cache:
+        merged.save(cache)
     return merged
 
 

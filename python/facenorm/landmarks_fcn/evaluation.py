@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .. import _core
+from ..parsing.labels import celebamask_mask_path, read_label_map
 from . import mask_agreement
 from .nme import nme
 
@@ -32,10 +33,7 @@ def sample_rows(samples) -> list:
             if samples.groups[i] == "normal":
                 path = samples.paths[i]
                 if path not in mask_cache:
-                    mpath = mask_agreement.mask_path_for(path)
-                    mask_cache[path] = None
-                    if os.path.isfile(mpath):
-                        mask_cache[path] = mask_agreement.read_labels(mpath, _image_size(path))
+                    mask_cache[path] = read_label_map(celebamask_mask_path(path), _image_size(path))
                 if mask_cache[path] is not None:
                     hits = mask_agreement.part_hits(pred[i], mask_cache[path])
                     row.update({f"mask_{k}": round(v, 4) for k, v in hits.items()})

@@ -3,8 +3,6 @@ the share of points that land on the face part they name in the hand-drawn parsi
 (../shared/data/README.md class ids). A point counts when its part's mask, dilated by `tolerance`
 pixels, covers it. The jaw (0-16) lies on the face's outline and is left out.
 """
-import os
-
 import cv2
 import numpy as np
 
@@ -14,12 +12,6 @@ PARTS = {  # iBUG indices -> CelebAMask class ids
     "eyes": (range(36, 48), (4, 5)),
     "mouth": (range(48, 68), (10, 11, 12)),
 }
-
-
-def mask_path_for(image_path) -> str:
-    """celebamask/<split>/images/<stem>.jpg -> celebamask/<split>/masks/<stem>.png"""
-    folder, name = os.path.split(os.fspath(image_path))
-    return os.path.join(os.path.dirname(folder), "masks", os.path.splitext(name)[0] + ".png")
 
 
 def part_hits(points: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> dict:
@@ -35,12 +27,3 @@ def part_hits(points: np.ndarray, labels: np.ndarray, tolerance: int = 2) -> dic
         hit[inside] = mask[p[inside, 1], p[inside, 0]] > 0
         out[part] = float(hit.mean())
     return out
-
-
-def read_labels(path, shape) -> np.ndarray:
-    labels = cv2.imread(os.fspath(path), cv2.IMREAD_GRAYSCALE)
-    if labels is None:
-        return None
-    if labels.shape != tuple(shape[:2]):  # masks drawn at another size: nearest keeps class ids
-        labels = cv2.resize(labels, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
-    return labels

@@ -51,24 +51,18 @@ class FcnLandmarker:
 
     def predict_crops(self, crops: np.ndarray, batch: int = 64) -> np.ndarray:
         """uint8 (N, 96, 96) crops -> float32 (N, 68, 2) points in crop pixels."""
-        from ..nets import _nets
+        from ..nets import _nets, torch_threads
 
         torch = self._torch
         crops = np.asarray(crops)
         if crops.dtype != np.uint8 or crops.ndim != 3 or crops.shape[1:] != (SIDE, SIDE):
             raise InputError(f"crops: expected uint8 (N, {SIDE}, {SIDE}), got {crops.dtype} {crops.shape}")
-        before = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(int(self.threads))
-        try:
-            out = []
-            with torch.no_grad():
-                for start in range(0, len(crops), batch):
-                    x = torch.from_numpy(crops[start:start + batch]).unsqueeze(1).float().div_(255.0)
-                    _, h2 = self.net(x)
-                    out.append(_nets.heatmap_landmarks(h2, self.top_k, self.weighted).numpy())
-        finally:
-            torch.set_num_threads(before)
+        out = []
+        with torch_threads(self.threads), torch.no_grad():
+            for start in range(0, len(crops), batch):
+                x = torch.from_numpy(crops[start:start + batch]).unsqueeze(1).float().div_(255.0)
+                _, h2 = self.net(x)
+                out.append(_nets.heatmap_landmarks(h2, self.top_k, self.weighted).numpy())
         return np.concatenate(out) if out else np.zeros((0, 68, 2), np.float32)
 
     def predict(self, image: np.ndarray, box) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import InputError
+from .._core import InputError, NoFaceError
 from .crop import SIDE, crop_transform, gray_crop, to_crop
 
 
@@ -86,7 +86,10 @@ class _Builder:
 
     def add(self, image, truth, path, subject, group, label, box=None) -> bool:
         if box is None:
-            boxes = self.detector.detect(image, "all")
+            try:
+                boxes = self.detector.detect(image, "all")
+            except NoFaceError:
+                boxes = []
             if not boxes:
                 self.skipped.append((path, f"{group}: no face detected"))
                 return False
@@ -116,18 +119,23 @@ class _Builder:
                            r["labels"], self.skipped, {k: np.stack(v) for k, v in self.predicted.items()})
 
 
-def samples_from_normal_faces(paths, pipeline=None, palsy_sides=("left", "right"), severity=(0.5, 1.0),
+PALSY_COPIES = ("both", "one", "none")
+
+
+def samples_from_normal_faces(paths, pipeline=None, palsy_copies: str = "both", severity=(0.5, 1.0),
                               include_normal: bool = True, seed: int = 0, predictors=None,
                               progress: bool = True) -> LandmarkSet:
-    """dlib-labelled normal faces and their palsy-like copies (one per side, severity drawn
-    uniformly in `severity`, seeded per image). predictors: {name: object with predict(image,
-    box)} run on every sample (LandmarkSet.predictions)."""
+    """dlib-labelled normal faces and their palsy-like copies: "both" sides, "one" side drawn per
+    face, or "none"; the severity drawn uniformly in `severity`; all seeded per image.
+    predictors: {name: object with predict(image, box)} run on every sample (.predictions)."""
     from tqdm import tqdm
 
     from .. import read_image
     from ..lipsynth.palsy import palsy_transform
     from ..pipeline import FacePipeline
 
+    if palsy_copies not in PALSY_COPIES:
+        raise InputError(f"palsy copies: expected one of {', '.join(PALSY_COPIES)}, got '{palsy_copies}'")
     pipeline = pipeline or FacePipeline()
     build = _Builder(pipeline.detector, predictors)
     for i, path in enumerate(tqdm(paths, desc="samples", unit="face", file=sys.stderr, disable=not progress)):
@@ -140,7 +148,8 @@ def samples_from_normal_faces(paths, pipeline=None, palsy_sides=("left", "right"
         if include_normal:
             build.add(image, face.landmarks, path, path, "normal", "dlib", box=face.box)
         rng = np.random.default_rng([seed, i])
-        for side in palsy_sides:
+        sides = {"both": ("left", "right"), "one": (("left", "right")[rng.integers(2)],), "none": ()}[palsy_copies]
+        for side in sides:
             t = palsy_transform(image, face.landmarks, side, float(rng.uniform(*severity)))
             build.add(t.image, t.landmarks_after, path, path, f"palsy-{side}", "transform")
     return build.result()

@@ -37,3 +37,21 @@ def images_to_tensor(images, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tens
 def tensor_to_images(tensor: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
     """The inverse of images_to_tensor: float32 (N, 3, H, W) -> uint8 (N, H, W, 3) NumPy array."""
     return _nets.tensor_to_images(tensor, tuple(mean), tuple(std)).numpy()
+
+
+class torch_threads:
+    """`with torch_threads(n):` runs the block on n torch threads (None: as it is) and restores the
+    previous count after it: Debian's torch starts with one, and callers share the process."""
+
+    def __init__(self, threads):
+        self.threads = int(threads) if threads else None
+
+    def __enter__(self):
+        self.previous = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        return self
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.previous)
+        return False

@@ -78,14 +78,11 @@ class LearnedNormalizer(TorchScriptNormalizer):
         """uint8 (S, S, 3) aligned face -> float32 (S, S, 3) in [0, 1], on `threads` threads."""
         import torch
 
+        from ..nets import torch_threads
+
         x = torch.from_numpy(np.ascontiguousarray(aligned)).permute(2, 0, 1)[None].float().div(255.0)
-        size = x.shape[2]
-        previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            return self._networks(x, size)
-        finally:
-            torch.set_num_threads(previous)
+        with torch_threads(self.threads):
+            return self._networks(x, x.shape[2])
 
     def _networks(self, x, size) -> np.ndarray:
         import torch

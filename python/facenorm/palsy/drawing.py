@@ -51,3 +51,30 @@ def _panel(height: int, m: AsymmetryMeasures) -> np.ndarray:
         cv2.putText(panel, text, (6, line_h * (i + 1)), cv2.FONT_HERSHEY_PLAIN, scale * 2.0, (0, 0, 0),
                     max(1, int(scale * 2)), cv2.LINE_AA)
     return panel
+
+
+LANDMARK_COLOURS = ((255, 40, 40), (0, 160, 255), (255, 255, 255), (0, 220, 0))  # RGB
+
+
+def draw_landmark_sets(image: np.ndarray, sets: dict, crop_to_face: bool = True) -> np.ndarray:
+    """A copy of `image` with several 68-point sets ({label: points}, drawn in order, each in its
+    colour, with a legend), cropped to the faces when crop_to_face."""
+    out = image.copy()
+    t = max(1, round(max(image.shape[:2]) / 400))
+    for (label, pts), colour in zip(sets.items(), LANDMARK_COLOURS):
+        for x, y in np.asarray(pts, np.float64):
+            cv2.circle(out, _pt((x, y)), t + 1, colour, -1, cv2.LINE_AA)
+    if crop_to_face:
+        allpts = np.vstack([np.asarray(p) for p in sets.values()])
+        lo, hi = allpts.min(0), allpts.max(0)
+        pad = 0.15 * (hi - lo).max()
+        x0, y0 = np.maximum(0, np.floor(lo - pad)).astype(int)
+        x1, y1 = np.minimum([image.shape[1], image.shape[0]], np.ceil(hi + pad)).astype(int)
+        out = out[y0:y1, x0:x1].copy()
+    scale = max(0.5, out.shape[0] / 500)
+    y = int(22 * scale)
+    for (label, _), colour in zip(sets.items(), LANDMARK_COLOURS):
+        cv2.putText(out, label, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0), int(3 * scale), cv2.LINE_AA)
+        cv2.putText(out, label, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, colour, max(1, int(scale)), cv2.LINE_AA)
+        y += int(24 * scale)
+    return out

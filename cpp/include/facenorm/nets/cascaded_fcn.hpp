@@ -13,12 +13,15 @@
 #include <torch/nn/pimpl.h>
 #include <torch/optim/adam.h>
 
+#include "facenorm/nets/onednn_conv.hpp"
+
 namespace facenorm {
 
 // One stage: VGG-FCN blocks B1-B5 (2, 2, 3, 3, 3 3x3 convolutions, each block ending in a 2x2
-// max-pool), B6 (3x3 then 1x1 convolution), and the FCN-style decoder of Table 1: B7 upsamples
-// B6's scores 4x to 1/8 resolution, B8 scores B4's pooled features (1x1) and B9 upsamples them
-// 2x to 1/8 as well; their sum is upsampled 8x to the input size by B10.
+// max-pool), B6 (3x3 then 1x1 convolution), and Table 1's decoder read as FCN-8s [40]: B7
+// deconvolves B6 4x to 68 maps at 1/8, B8 scores B3's pooled features (1x1, at 1/8), B9
+// deconvolves B4's pooled features 2x to 68 maps at 1/8; their sum goes up 8x to the input
+// size by B10, FCN's final bilinear upsampling (its deconvolution is bilinear and frozen).
 // widths: channels of B1-B5 and B6. Table 1 is {64, 128, 256, 512, 512, 4096}; the default
 // landmarker divides them by 8 to train and run on two CPU cores (docs/palsy.md).
 struct FcnWidths {
@@ -26,10 +29,12 @@ struct FcnWidths {
   static FcnWidths divided_by(int64_t divisor);
 };
 
-// A transposed convolution whose kernel equals its stride f (B7, B9, B10) writes non-overlapping
-// f x f blocks, so it is exactly a 1x1 convolution to out * f^2 channels and a pixel shuffle.
-// libtorch 1.13 runs the transposed form on its slow reference kernel (half the network's time
-// at batch 1); this is the same linear map with the module's own weights on the GEMM path.
+// A transposed convolution whose kernel equals its stride f (B7, B9) writes non-overlapping
+// f x f blocks: each block is a product of the input pixel's channels with the kernel. libtorch
+// 1.13 runs the transposed form on its slow reference kernel (half the network's time at batch 1)
+// and a grouped one group by group; this is the same linear map with the module's own weights:
+// a oneDNN 1x1 convolution and a pixel shuffle (one group), or a broadcast product written
+// straight into the output layout (one input map per group).
 torch::Tensor block_upsample(const torch::nn::ConvTranspose2d& up, const torch::Tensor& x);
 
 class LandmarkFcnImpl : public torch::nn::Module {
@@ -41,9 +46,9 @@ class LandmarkFcnImpl : public torch::nn::Module {
   const int64_t in_channels, points;
 
  private:
-  torch::nn::Sequential to_pool4_{nullptr}, to_pool5_{nullptr}, b6_{nullptr};
-  torch::nn::ConvTranspose2d b7_{nullptr}, b9_{nullptr}, b10_{nullptr};
-  torch::nn::Conv2d b8_{nullptr};
+  torch::nn::Sequential to_pool3_{nullptr}, to_pool4_{nullptr}, to_pool5_{nullptr}, b6_{nullptr};
+  torch::nn::ConvTranspose2d b7_{nullptr}, b9_{nullptr};
+  OneDnnConv2d b8_{nullptr};
 };
 TORCH_MODULE(LandmarkFcn);
 
