@@ -11,7 +11,10 @@ from ._core import DatasetError
 class Checkpoints:
     """The model folder: atomic writes, and the training state to resume from."""
 
-    def __init__(self, folder, settings, source, initial_state: dict):
+    def __init__(self, folder, settings, source, initial_state: dict, extendable=()):
+        """extendable: settings (e.g. "epochs") a rerun may change: more epochs train a finished or
+        stopped run further, as many or fewer write the model from the last finished epoch; any
+        other difference is refused."""
         self.folder = os.fspath(folder)
         os.makedirs(self.folder, exist_ok=True)
         self.settings = {**asdict(settings), "source": source}
@@ -20,6 +23,11 @@ class Checkpoints:
         if os.path.exists(self.state_path):
             with open(self.state_path) as f:
                 stored = json.load(f)
+            old = stored.get("settings") or {}
+            same = {k: v for k, v in old.items() if k not in extendable} == \
+                {k: v for k, v in self.settings.items() if k not in extendable}
+            if same:
+                stored["settings"] = self.settings
             if stored.get("settings") != self.settings:
                 raise DatasetError(f"{self.folder}: holds a training run with other settings "
                                  f"({stored.get('settings')}); rerun with the same arguments to resume it, "

@@ -126,6 +126,13 @@ def test_tiny_training_lowers_the_loss_is_resumable_and_seeded(tmp_path):
     assert again["train_loss"] == a["train_loss"]
     with pytest.raises(fn.DatasetError, match="other settings"):
         train_fcn(s, tmp_path / "a", FcnSettings(width_divisor=16, epochs=5), progress=False)
+    # more epochs continue the run; fewer write the model from the last finished epoch
+    from dataclasses import replace
+    train_fcn(s, tmp_path / "b", replace(settings, epochs=7), progress=False)
+    assert len(json.loads((tmp_path / "b" / "training.json").read_text())["losses"]["train"]) == 7
+    weights = (tmp_path / "b" / "fcn.pt").read_bytes()
+    train_fcn(s, tmp_path / "b", replace(settings, epochs=3), progress=False)
+    assert (tmp_path / "b" / "fcn.pt").read_bytes() == weights
     model = FcnLandmarker(tmp_path / "a", threads=1)
     pred = model.predict_crops(s.crops[:2])
     assert pred.shape == (2, 68, 2) and np.all((pred >= 0) & (pred <= 95))
@@ -160,3 +167,19 @@ def test_pipeline_takes_the_fcn_in_place_of_dlib(tmp_path, celeba_images):
     b = face.box
     inside = (face.landmarks[:, 0] > b.x0 - b.width) & (face.landmarks[:, 0] < b.x1 + b.width)
     assert inside.all()
+
+
+def test_cross_validation_holds_each_subject_out_once(tmp_path):
+    from facenorm.landmarks_fcn.training import cross_validate
+    s = _tiny_set(8)
+    s.subjects = [f"s{i // 2}" for i in range(8)]                     # 4 subjects x 2 samples
+    summary = cross_validate(s, tmp_path, FcnSettings(width_divisor=16, epochs=1, batch_size=4), folds=2,
+                             progress=False)
+    rows = (tmp_path / "crossval.csv").read_text().splitlines()
+    assert len(rows) == 1 + 8 and summary["folds"] == 2
+    by_fold = {}
+    for line in rows[1:]:
+        fold, _, subject = line.split(",")[:3]
+        by_fold.setdefault(subject, set()).add(fold)
+    assert all(len(f) == 1 for f in by_fold.values())              # a subject is tested in one fold only
+    assert (tmp_path / "fold_0" / "model.json").is_file() and (tmp_path / "crossval.md").read_text().count("|") > 10

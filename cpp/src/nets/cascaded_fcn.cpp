@@ -14,8 +14,8 @@ namespace {
 namespace nn = torch::nn;
 
 // A VGG block (libtorch cannot nest Sequentials, so layers are appended): `convs` 3x3
-// convolutions, each with batch norm (as torchvision's vgg16_bn: a plain 13-convolution VGG
-// trained from scratch stalls at the mean face, the BN one does not) and ReLU, then a 2x2 max-pool.
+// convolutions, each with batch norm (as torchvision's vgg16_bn: the network trains from scratch,
+// without ImageNet weights) and ReLU, then a 2x2 max-pool.
 void add_vgg_block(nn::Sequential& s, int64_t in, int64_t out, int convs) {
   for (int i = 0; i < convs; ++i) {
     s->push_back(OneDnnConv2d(nn::Conv2dOptions(i ? out : in, out, 3).padding(1).bias(false)));
@@ -25,9 +25,8 @@ void add_vgg_block(nn::Sequential& s, int64_t in, int64_t out, int convs) {
   s->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
 }
 
-// kernel = stride, as Table 1; groups = out upsamples each landmark's map with its own kernel
-nn::ConvTranspose2d upsampler(int64_t in, int64_t out, int64_t factor, int64_t groups = 1) {
-  return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, factor).stride(factor).groups(groups));
+nn::ConvTranspose2d upsampler(int64_t in, int64_t out, int64_t factor) {  // kernel = stride, as Table 1
+  return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, factor).stride(factor));
 }
 
 }  // namespace

@@ -29,7 +29,12 @@ def parsing_samples_cached(inputs, limit, palsy_copies, side, cache=None):
 
     if cache and os.path.isfile(cache):
         with np.load(cache, allow_pickle=False) as z:
-            return z["images"], z["labels"], list(z["groups"]), list(z["paths"])
+            images, labels, groups, paths = z["images"], z["labels"], list(z["groups"]), list(z["paths"])
+        if images.shape[1] != side:  # samples kept at another size: resized, labels with nearest
+            import cv2
+            images = np.stack([cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA) for im in images])
+            labels = np.stack([cv2.resize(lab, (side, side), interpolation=cv2.INTER_NEAREST) for lab in labels])
+        return images, labels, groups, paths
     images, labels, groups, paths, _ = parsing_samples(collect_image_paths(inputs)[:limit], side, palsy_copies)
     if cache:
         tmp = f"{cache}.partial.npz"

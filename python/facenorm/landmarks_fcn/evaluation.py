@@ -72,7 +72,7 @@ def markdown_table(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def overlays(samples, rows, count: int = 6, tile: int = 256) -> np.ndarray:
+def overlays(samples, count: int = 6, tile: int = 256) -> np.ndarray:
     """Crops of the samples where the landmarkers differ most, truth red, each landmarker coloured."""
     from .crop import to_crop
     names = list(samples.predictions)
@@ -116,5 +116,5 @@ def write_report(samples, out_dir) -> dict:
         f.write(markdown_table(summary))
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump({"samples": len(samples), "skipped": samples.skipped, "summary": summary}, f, indent=1)
-    write_image(os.path.join(out_dir, "overlays.png"), overlays(samples, rows))
+    write_image(os.path.join(out_dir, "overlays.png"), overlays(samples))
     return summary

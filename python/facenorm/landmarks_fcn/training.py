@@ -55,7 +55,8 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
     torch.manual_seed(settings.seed)
     torch.set_num_threads(os.cpu_count() or 1)  # Debian's torch starts with one thread
     ckpt = Checkpoints(out, settings, [str(s) for s in source],
-                       {"epoch": 0, "samples": len(samples), "losses": {"train": [], "dev": [], "lr": []}})
+                       {"epoch": 0, "samples": len(samples), "losses": {"train": [], "dev": [], "lr": []}},
+                       extendable=("epochs",))
     train, dev = subject_split(samples.subjects, settings.dev_fraction, settings.seed)
     net = _nets.CascadedFcn(68, settings.width_divisor)
     trainer = _nets.FcnTrainer(net, settings.lr)
@@ -89,7 +90,7 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
             x = torch.from_numpy(crops).unsqueeze(1).float().div(255.0)
             loss = trainer.epoch(x, torch.from_numpy(np.ascontiguousarray(points)), settings.batch_size,
                                  settings.seed * 1000 + epoch, settings.sigma,
-                                 lambda done, l: bar.set_postfix(loss=f"{l:.2f}"))
+                                 lambda done, l: bar.set_postfix(loss=f"{l:.2f}", done=f"{done}/{len(train)}"))
             losses["train"].append(loss)
             losses["dev"].append(dev_loss() if len(dev) else None)
             losses["lr"].append(trainer.lr)

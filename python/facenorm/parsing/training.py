@@ -61,7 +61,7 @@ def train_parsing(images, labels, out, settings: ParsingSettings = None, source=
     torch.manual_seed(settings.seed)
     torch.set_num_threads(os.cpu_count() or 1)
     ckpt = Checkpoints(out, settings, [str(s) for s in source], {"epoch": 0, "samples": len(images),
-                                                                 "losses": {"train": []}})
+                                                                 "losses": {"train": []}}, extendable=("epochs",))
     net = _nets.PalsyParsingNet(len(CLASSES), settings.channels, settings.attention_dim)
     trainer = _nets.ParsingTrainer(net, settings.lr)
     if os.path.exists(ckpt.path("parsing.pt")):
@@ -74,7 +74,7 @@ def train_parsing(images, labels, out, settings: ParsingSettings = None, source=
             im, lab = augmented(images, labels, settings.seed * 1000 + epoch) if settings.augment else (images, labels)
             x, y = to_tensors(im, lab)
             loss = trainer.epoch(x, y, settings.batch_size, settings.seed * 1000 + epoch, settings.boundary_weight,
-                                 lambda done, l: bar.set_postfix(loss=f"{l:.3f}"))
+                                 lambda done, l: bar.set_postfix(loss=f"{l:.3f}", done=f"{done}/{len(images)}"))
             ckpt.state["losses"]["train"].append(loss)
             ckpt.state["epoch"] = epoch + 1
             ckpt.save(writers)
