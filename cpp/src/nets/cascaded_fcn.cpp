@@ -32,19 +32,14 @@ nn::ConvTranspose2d upsampler(int64_t in, int64_t out, int64_t factor) {  // ker
 }  // namespace
 
 torch::Tensor block_upsample(const nn::ConvTranspose2d& up, const torch::Tensor& x) {
-  const auto& w = up->weight;  // (in, out / groups, f, f)
-  const int64_t g = up->options.groups(), in = w.size(0), out = w.size(1) * g, f = w.size(2);
-  if (w.size(3) != f || up->options.stride()->at(0) != f || up->options.stride()->at(1) != f)
-    throw InputError("block_upsample: expected a transposed convolution with a square kernel equal to its stride");
-  if (g == 1) {  // a 1x1 convolution to out * f^2 channels, then a pixel shuffle
-    auto as_conv = w.permute({1, 2, 3, 0}).reshape({out * f * f, in, 1, 1});
-    return torch::pixel_shuffle(onednn_conv2d(x, as_conv, up->bias.repeat_interleave(f * f), {0, 0}, {1, 1}, 1), f);
-  }
-  const int64_t n = x.size(0), h = x.size(2), wd = x.size(3);
-  // out[n, (k, o), y f + i, x f + j] = sum_c x[n, (k, c), y, x] w[(k, c), o, i, j]: written straight into
-  // the (n, out, y, i, x, j) layout, which is the upsampled map once the dims are merged
-  auto y = torch::einsum("nkcyx,kcoij->nkoyixj", {x.reshape({n, g, in / g, h, wd}), w.reshape({g, in / g, out / g, f, f})});
-  return y.reshape({n, out, h * f, wd * f}) + up->bias.view({1, out, 1, 1});
+  const auto& w = up->weight;  // (in, out, f, f)
+  const int64_t in = w.size(0), out = w.size(1), f = w.size(2);
+  if (up->options.groups() != 1 || w.size(3) != f || up->options.stride()->at(0) != f ||
+      up->options.stride()->at(1) != f)
+    throw InputError("block_upsample: expected an ungrouped transposed convolution with a square kernel equal to its stride");
+  // a 1x1 convolution to out * f^2 channels (o, i, j), then a pixel shuffle
+  auto as_conv = w.permute({1, 2, 3, 0}).reshape({out * f * f, in, 1, 1});
+  return torch::pixel_shuffle(onednn_conv2d(x, as_conv, up->bias.repeat_interleave(f * f), {0, 0}, {1, 1}, 1), f);
 }
 
 FcnWidths FcnWidths::divided_by(int64_t divisor) {

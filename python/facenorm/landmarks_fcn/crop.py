@@ -2,9 +2,9 @@
 and resizes it to 96 x 96), and the maps between crop and image coordinates.
 
 The crop is a square about the detector box, larger than it (dlib's HOG box cuts the jaw and the
-brows' ends: on CelebAMask-HQ the 68 points reach 0.17 box sides below and beside it), so the
-whole landmark set lies inside: side = SCALE x the box's mean side, centre moved down by
-SHIFT_DOWN box sides.
+brows' ends), so the whole landmark set lies inside: side = SCALE x the box's mean side, centre
+moved down by SHIFT_DOWN box sides. Measured on the 1,963 CelebAMask-HQ training samples of
+docs/results.md: 1 point in 133,000 falls outside the crop (by at most 2 px).
 """
 import cv2
 import numpy as np

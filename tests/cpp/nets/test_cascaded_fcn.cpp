@@ -29,8 +29,7 @@ TEST(LandmarkFcn, UpsamplingEqualsTheTransposedConvolutionItReplaces) {
   auto x = torch::randn({2, 5, 3, 3});
   EXPECT_TRUE(torch::allclose(block_upsample(up, x), up->forward(x), 1e-5, 1e-5));
   torch::nn::ConvTranspose2d grouped(torch::nn::ConvTranspose2dOptions(6, 6, 8).stride(8).groups(3));
-  auto y = torch::randn({2, 6, 3, 3});
-  EXPECT_TRUE(torch::allclose(block_upsample(grouped, y), grouped->forward(y), 1e-5, 1e-5));
+  EXPECT_THROW(block_upsample(grouped, torch::randn({2, 6, 3, 3})), InputError);
   torch::nn::ConvTranspose2d overlapping(torch::nn::ConvTranspose2dOptions(5, 3, 4).stride(2));
   EXPECT_THROW(block_upsample(overlapping, x), InputError);
 }

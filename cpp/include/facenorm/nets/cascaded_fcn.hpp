@@ -30,11 +30,9 @@ struct FcnWidths {
 };
 
 // A transposed convolution whose kernel equals its stride f (B7, B9) writes non-overlapping
-// f x f blocks: each block is a product of the input pixel's channels with the kernel. libtorch
-// 1.13 runs the transposed form on its slow reference kernel (half the network's time at batch 1)
-// and a grouped one group by group; this is the same linear map with the module's own weights:
-// a oneDNN 1x1 convolution and a pixel shuffle (one group), or a broadcast product written
-// straight into the output layout (one input map per group).
+// f x f blocks: it is exactly a 1x1 convolution to out * f^2 channels and a pixel shuffle, which is
+// what this runs (on oneDNN, with the module's own weights). libtorch 1.13 runs the transposed
+// form on its slow reference kernel: half the network's time at batch 1.
 torch::Tensor block_upsample(const torch::nn::ConvTranspose2d& up, const torch::Tensor& x);
 
 class LandmarkFcnImpl : public torch::nn::Module {
