@@ -43,3 +43,21 @@ def pipeline():
     import facenorm as fn
 
     return fn.FacePipeline()
+
+
+@pytest.fixture(scope="session")
+def lip_pairs_small(shared_data, tmp_path_factory):
+    """A small pairs file on real faces (8 train/dev + 3 test CelebA faces, LT-v2, statistical
+    normalizer, the 13 measured cleft shapes on the test faces) for the classifier tests."""
+    from facenorm.lipdetect.lip_dataset import build_lip_dataset
+
+    train = sorted((shared_data / "celebamask" / "train" / "images").glob("*.jpg"))[:8]
+    test = sorted((shared_data / "celebamask" / "test" / "images").glob("*.jpg"))[:3]
+    shapes = shared_data / "clp_lip_shapes"
+    if len(train) < 8 or len(test) < 3 or not shapes.is_dir():
+        pytest.skip("CelebAMask-HQ faces or clp_lip_shapes missing under ../shared/data")
+    work = tmp_path_factory.mktemp("lip_pairs_small")
+    summary = build_lip_dataset([str(p) for p in train], work, test_inputs=[str(p) for p in test],
+                                real_shapes=str(shapes), normalizer="statistical", pose_filter=False,
+                                dev_fraction=0.3, progress=False)
+    return summary["pairs"]

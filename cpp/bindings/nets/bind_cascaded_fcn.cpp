@@ -18,7 +18,6 @@ struct FcnTrainer : Trainer<CascadedFcnImpl> {
   void set_lr(double lr) {
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
-  double lr() { return static_cast<torch::optim::AdamOptions&>(optimizer.param_groups().front().options()).lr(); }
 };
 
 }  // namespace

@@ -15,7 +15,7 @@ void copy_into(torch::Tensor& target, const std::vector<float>& values, const st
   target.copy_(torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32));
 }
 
-void copy_conv(torch::nn::Conv2d& conv, const DlibConvolution& c, const std::string& what) {
+void copy_conv(OneDnnConv2d& conv, const DlibConvolution& c, const std::string& what) {
   copy_into(conv->weight, c.filters.values, c.filters.shape, what + " filters");
   if (c.bias.empty())
     conv->bias.zero_();  // dlib's con_ with disable_bias(): same function as a zero bias

@@ -12,9 +12,9 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-torch::nn::Conv2d dlib_conv(int64_t in, int64_t out, int64_t side, int64_t stride) {
+OneDnnConv2d dlib_conv(int64_t in, int64_t out, int64_t side, int64_t stride) {
   // dlib's con_ default: padding side/2 when the stride is 1, none otherwise.
-  return torch::nn::Conv2d(
+  return OneDnnConv2d(
       torch::nn::Conv2dOptions(in, out, side).stride(stride).padding(stride == 1 ? side / 2 : 0).bias(true));
 }
 
@@ -111,6 +111,18 @@ std::vector<torch::Tensor> DlibResNetImpl::features(const torch::Tensor& rgb, in
     for (const auto& block : *stages_[s]) x = block->as<DlibResidualBlock>()->forward(x);
     out.push_back(x);
   }
+  return out;
+}
+
+torch::Tensor DlibResNetImpl::stem(const torch::Tensor& normalized) {
+  torch::Tensor x = torch::relu(stem_affine(stem_conv(normalized)));
+  return F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2));
+}
+
+std::vector<DlibResidualBlock> DlibResNetImpl::residual_blocks() const {
+  std::vector<DlibResidualBlock> out;
+  for (const auto& stage : stages_)
+    for (const auto& block : *stage) out.push_back(DlibResidualBlock(std::dynamic_pointer_cast<DlibResidualBlockImpl>(block)));
   return out;
 }
 

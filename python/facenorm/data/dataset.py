@@ -12,7 +12,8 @@ import numpy as np
 
 from .hdf5_files import dataset_errors, open_hdf5
 from .rows import record_from_row, skipped_from_row
-from .schema import CROPS_GROUP, check_schema, committed_record_count, committed_row_count, crop_dataset_name
+from .schema import (COLUMNS_GROUP, CROPS_GROUP, check_schema, column_dataset_name, committed_record_count,
+                     committed_row_count, crop_dataset_name)
 
 
 @dataclass
@@ -73,6 +74,11 @@ class Dataset:
     def crop_regions(self) -> List[str]:
         return sorted(self.h5[CROPS_GROUP]) if CROPS_GROUP in self.h5 else []
 
+    @property
+    def columns(self) -> List[str]:
+        """Names of the optional one-value-per-record datasets `columns/<name>`."""
+        return sorted(self.h5[COLUMNS_GROUP]) if COLUMNS_GROUP in self.h5 else []
+
     # -- tables ----------------------------------------------------------------------------
     def __len__(self) -> int:
         return self._length
@@ -113,6 +119,12 @@ class Dataset:
     def pose(self) -> np.ndarray:
         """float32 (N, 3) yaw, pitch, roll in degrees, measured on the original photos."""
         return self._rows("pose")
+
+    def column(self, name: str) -> np.ndarray:
+        """(N,) values of column `name` for every committed record."""
+        if name not in self.columns:
+            raise KeyError(f"{self.path}: no column '{name}'; the file has {self.columns}")
+        return self._rows(column_dataset_name(name))
 
     def _index(self, i: int) -> int:
         n = self._length

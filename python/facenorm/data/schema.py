@@ -44,6 +44,7 @@ SKIPPED_STRING_FIELDS = ("source", "reason", "error_type", "message")
 LANDMARKS_SHAPE = (68, 2)
 REQUIRED_TABLES = ("records", "skipped")
 CROPS_GROUP = "crops"
+COLUMNS_GROUP = "columns"  # optional (N,) numeric datasets, one value per record (e.g. a label)
 
 
 def fixed_record_datasets(image_shape):
@@ -60,11 +61,17 @@ def crop_dataset_name(region: str) -> str:
     return f"{CROPS_GROUP}/{region}"
 
 
+def column_dataset_name(column: str) -> str:
+    return f"{COLUMNS_GROUP}/{column}"
+
+
 def per_record_dataset_names(h5: h5py.File) -> list:
-    """Every dataset whose first axis is the record index, crops included."""
+    """Every dataset whose first axis is the record index, crops and columns included."""
     names = [n for n in ("images", "landmarks", "boxes", "pose") if n in h5]
     if CROPS_GROUP in h5:
         names += [crop_dataset_name(r) for r in sorted(h5[CROPS_GROUP])]
+    if COLUMNS_GROUP in h5:
+        names += [column_dataset_name(c) for c in sorted(h5[COLUMNS_GROUP])]
     return names
 
 

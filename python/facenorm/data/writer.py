@@ -17,9 +17,9 @@ import numpy as np
 from .._core import DatasetError, InputError, __version__
 from .hdf5_files import dataset_errors, open_hdf5
 from .rows import record_row, skipped_row
-from .schema import (CROPS_GROUP, DEFAULT_CROP_SIZE, GZIP_LEVEL, NO_PARENT, RECORD_DTYPE, SCHEMA_VERSION,
-                     SKIPPED_DTYPE, check_schema, committed_record_count, committed_row_count,
-                     crop_dataset_name, fixed_record_datasets, per_record_dataset_names)
+from .schema import (COLUMNS_GROUP, CROPS_GROUP, DEFAULT_CROP_SIZE, GZIP_LEVEL, NO_PARENT, RECORD_DTYPE,
+                     SCHEMA_VERSION, SKIPPED_DTYPE, check_schema, column_dataset_name, committed_record_count,
+                     committed_row_count, crop_dataset_name, fixed_record_datasets, per_record_dataset_names)
 
 TABLE_CHUNK_ROWS = 256
 
@@ -58,8 +58,11 @@ class DatasetWriter:
     # -- opening ---------------------------------------------------------------------------
     @classmethod
     def create(cls, path, image_shape, crop_regions=(), crop_size: int = DEFAULT_CROP_SIZE,
-               params: Optional[dict] = None, stage: str = "") -> "DatasetWriter":
+               params: Optional[dict] = None, stage: str = "", columns: Optional[Dict] = None) -> "DatasetWriter":
         """Create a new, empty dataset file for (H, W) images; refuses an existing file.
+
+        columns: {name: numeric dtype} of optional one-value-per-record datasets `columns/<name>`
+        (N,), for values a reader wants for all N at once without parsing N `params` strings.
 
         The skeleton is built under a temporary name and renamed, so a kill during creation never
         leaves a file without its schema attributes at `path`.
@@ -68,6 +71,7 @@ class DatasetWriter:
         if os.path.exists(path):
             raise DatasetError(f"{path}: already exists; open it with DatasetWriter.open to append")
         height, width = (int(v) for v in image_shape)
+        columns = {name: _column_dtype(name, dtype) for name, dtype in (columns or {}).items()}
         partial = path + ".partial"
         with h5py.File(partial, "w") as h5:
             h5.attrs["schema_version"] = SCHEMA_VERSION
@@ -78,6 +82,10 @@ class DatasetWriter:
                 _create_per_record(h5, name, shape, dtype)
             for region in crop_regions:
                 _create_per_record(h5, crop_dataset_name(region), (crop_size, crop_size, 3), np.uint8)
+            for name, dtype in columns.items():
+                _create_per_record(h5, column_dataset_name(name), (), dtype)
+            if columns:
+                h5[COLUMNS_GROUP].attrs["layout"] = "(N,) one number per record; see the file's stage docs"
             for name, dtype in (("records", RECORD_DTYPE), ("skipped", SKIPPED_DTYPE)):
                 h5.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(TABLE_CHUNK_ROWS,))
             _describe(h5)
@@ -128,6 +136,10 @@ class DatasetWriter:
     def crop_regions(self) -> list:
         return sorted(self.h5[CROPS_GROUP]) if CROPS_GROUP in self.h5 else []
 
+    @property
+    def columns(self) -> list:
+        return sorted(self.h5[COLUMNS_GROUP]) if COLUMNS_GROUP in self.h5 else []
+
     def __len__(self) -> int:
         return int(self.h5["records"].shape[0])
 
@@ -148,20 +160,25 @@ class DatasetWriter:
     # -- appending -------------------------------------------------------------------------
     def append(self, source: str, image, landmarks: np.ndarray, box, pose, crops: Optional[Dict] = None,
                subject_id: str = "", group: str = "", age_group: str = "", split: str = "",
-               parent_id: int = NO_PARENT, params: Optional[dict] = None) -> int:
+               parent_id: int = NO_PARENT, params: Optional[dict] = None, columns: Optional[Dict] = None) -> int:
         """Append one record and commit it; returns its id.
 
         image: uint8 (H, W, 3) RGB or an EncodedChunk of one; landmarks float32 (68, 2) pixels
         of `image`; box (x0, y0, x1, y1) and pose (yaw, pitch, roll degrees) in the original
-        photo; crops {region: uint8 (S, S, 3) or EncodedChunk} for exactly the file's regions.
+        photo; crops {region: uint8 (S, S, 3) or EncodedChunk} for exactly the file's regions;
+        columns {name: number} for exactly the file's columns.
         """
         if not source:
             raise InputError("append: expected a non-empty source (it is the record's key)")
         crops = crops or {}
         if sorted(crops) != self.crop_regions:
             raise InputError(f"append: expected crops for {self.crop_regions}, got {sorted(crops)}")
+        columns = columns or {}
+        if sorted(columns) != self.columns:
+            raise InputError(f"append: expected columns {self.columns}, got {sorted(columns)}")
         values = {"images": image, "landmarks": landmarks, "boxes": box, "pose": pose}
         values.update({crop_dataset_name(r): c for r, c in crops.items()})
+        values.update({column_dataset_name(c): v for c, v in columns.items()})
         # Check every value before growing anything, so a bad call leaves the file untouched.
         values = {name: _checked_row(self.h5[name], value, name) for name, value in values.items()}
         record_id = len(self)
@@ -195,6 +212,14 @@ class DatasetWriter:
         self.close()
 
 
+def _column_dtype(name: str, dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if not name or "/" in name or dtype.kind not in "biuf":
+        raise InputError(f"columns: expected names without '/' and bool, integer or float dtypes, "
+                         f"got '{name}': {dtype}")
+    return dtype
+
+
 def _create_per_record(h5: h5py.File, name: str, shape: tuple, dtype) -> None:
     is_image = len(shape) == 3
     # Images: one record per chunk, compressed; small arrays: many rows per chunk, raw.
@@ -221,6 +246,12 @@ def _checked_row(ds: h5py.Dataset, value, name: str):
                              f"got {value.shape} {value.dtype}")
         return value if _stores_raw_chunks(ds) else value.decode()
     value = np.asarray(value)
+    if ds.ndim == 1:  # a column: one number; an integer column only takes what it holds exactly
+        number = value.shape == () and value.dtype.kind in "biuf"
+        exact = number and (ds.dtype.kind == "f" or (value.dtype.kind in "biu" and value.astype(ds.dtype) == value))
+        if not exact:
+            raise InputError(f"append: '{name}' expected one number that {ds.dtype} holds, got {value!r}")
+        return value.astype(ds.dtype)
     if value.shape != ds.shape[1:]:
         raise InputError(f"append: '{name}' expected shape {ds.shape[1:]}, got {value.shape}")
     real = np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)

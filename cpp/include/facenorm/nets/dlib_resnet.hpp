@@ -13,6 +13,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "facenorm/nets/dlib_resnet_weights.hpp"
+#include "facenorm/nets/onednn_conv.hpp"
 
 namespace facenorm {
 
@@ -32,7 +33,7 @@ class DlibResidualBlockImpl : public torch::nn::Module {
  public:
   DlibResidualBlockImpl(int64_t in_channels, int64_t channels, bool downsample);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  OneDnnConv2d conv1{nullptr}, conv2{nullptr};
   ChannelAffine affine1{nullptr}, affine2{nullptr};
   bool downsample;
 };
@@ -51,6 +52,15 @@ class DlibResNetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> features(const torch::Tensor& rgb, int64_t count = -1);
   std::vector<std::string> feature_names() const;
 
+  // The same network in finer steps (the lip classifier's blocks): dlib's input normalization,
+  // the stem (convolution, affine, relu, 3x3 max pool), then each residual block in order.
+  torch::Tensor normalize(const torch::Tensor& rgb) const;
+  torch::Tensor stem(const torch::Tensor& normalized);
+  std::vector<DlibResidualBlock> residual_blocks() const;
+  OneDnnConv2d stem_convolution() const { return stem_conv; }
+  ChannelAffine stem_channel_affine() const { return stem_affine; }
+  torch::nn::Linear fully_connected() const { return fc; }
+
   // Global average pool + fully connected layer on the last stage's activations.
   torch::Tensor head(const torch::Tensor& last_stage);
 
@@ -64,10 +74,8 @@ class DlibResNetImpl : public torch::nn::Module {
   torch::Tensor mean_rgb;  // buffer (1, 3, 1, 1)
 
  private:
-  torch::Tensor normalize(const torch::Tensor& rgb) const;
-
   DlibResNetSpec spec_;
-  torch::nn::Conv2d stem_conv{nullptr};
+  OneDnnConv2d stem_conv{nullptr};
   ChannelAffine stem_affine{nullptr};
   std::vector<torch::nn::ModuleList> stages_;
   torch::nn::Linear fc{nullptr};

@@ -1,0 +1,29 @@
+"""facenorm evaluate MODEL_DIR PAIRS.h5: loss and accuracy of a trained lip classifier on each
+subset of a pairs file (train, dev, test, test_controls/adults/children, test_real_shapes, ...)."""
+from .main import emit_json
+
+
+def register(sub):
+    p = sub.add_parser("evaluate", help="loss and accuracy of a lip classifier per subset of a pairs file")
+    p.add_argument("model", metavar="MODEL_DIR", help="a `facenorm train` model folder")
+    p.add_argument("pairs", metavar="PAIRS.h5")
+    p.add_argument("--subsets", help="comma-separated subset names (default: all the file has)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import sys
+
+    from ..lipdetect.evaluation import evaluate_lip_model
+    from ..lipdetect.model import LipModel
+
+    subsets = [s for s in args.subsets.split(",") if s] if args.subsets else None
+    result = evaluate_lip_model(LipModel(args.model, threads=args.threads), args.pairs, subsets)
+    if args.json:
+        emit_json({"model": args.model, "pairs": args.pairs, "subsets": result["subsets"], "seconds": result["seconds"]})
+    else:
+        for name, r in result["subsets"].items():
+            print(f"{name:>18}: n {r['n']:5d}  loss {r['loss']:.4f}  accuracy {r['accuracy']:.4f}", file=sys.stdout)
+    return 0

@@ -1,0 +1,48 @@
+"""`facenorm evaluate`: a trained lip classifier on every subset of a pairs file (Table 1's
+columns: mean cross-entropy and accuracy), with each record's p(abnormal)."""
+import os
+import time
+
+import numpy as np
+
+from .inputs import ensure_cached_features, network_inputs, uses_cache
+from .model import LipModel
+from .pairs import LipPairs
+
+
+def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, progress: bool = True) -> dict:
+    """{"subsets": {name: {"n","correct","accuracy","loss"}}, "p_abnormal": float64 (N,) per record,
+    "labels": int64 (N,)}. model: a LipModel or its folder; subsets: names (default: all)."""
+    import torch
+
+    from ..nets import _nets, torch_threads
+
+    started = time.perf_counter()
+    model = model if isinstance(model, LipModel) else LipModel(model)
+    net, network = model.net, model.network
+    with torch_threads(model.threads or 2), LipPairs.open(os.path.abspath(os.fspath(pairs_path))) as pairs:
+        available = pairs.subsets()
+        names = list(available) if subsets is None else list(subsets)
+        unknown = [s for s in names if s not in available]
+        if unknown:
+            from .._core import InputError
+            raise InputError(f"subsets: {unknown} are not in {pairs_path}; it has {sorted(available)}")
+        cache = uses_cache(net, use_cache)
+        if cache:
+            ensure_cached_features(pairs, net, network, progress)
+        everything = np.arange(len(pairs))
+        inputs = network_inputs(pairs, net, network, everything, cache)
+        labels = torch.from_numpy(pairs.labels.astype(np.int64))
+        result = _nets.evaluate_lip_classifier(net, inputs[0], inputs[1] if net.siamese else None, labels)
+    p = result["p_abnormal"].double().numpy()
+    y = labels.numpy()
+    eps = 1e-12
+    per_record_loss = -np.log(np.where(y == 1, p, 1 - p).clip(eps, 1))
+    correct = (p > 0.5) == (y == 1)
+    out = {}
+    for name in names:
+        idx = available[name]
+        out[name] = {"n": int(len(idx)), "correct": int(correct[idx].sum()),
+                     "accuracy": float(correct[idx].mean()) if len(idx) else float("nan"),
+                     "loss": float(per_record_loss[idx].mean()) if len(idx) else float("nan")}
+    return {"subsets": out, "p_abnormal": p, "labels": y, "seconds": round(time.perf_counter() - started, 2)}

@@ -1,0 +1,143 @@
+"""`build_lip_dataset` (`facenorm lip-dataset`): folders of photos -> the pairs file of the ICMI
+2024 lip-abnormality detector, running prepare, synth, normalize and pairs in order into one
+work folder. Every job is resumable, so rerunning with the same arguments reuses the finished
+files and completes a killed run where it stopped.
+
+Work folder layout (one file per stage and input set):
+
+    controls.h5, test.h5, cleft.h5                 prepare (test and cleft: split test)
+    controls.<method>.h5, test.<method>.h5          synth with `method`
+    test.real_shapes.h5                             synth LT-v2 with the user's real cleft shapes
+    normalized/<normalizer>/<same names>            normalize
+    pairs.<method>.<normalizer>.h5                  build_pairs
+"""
+import hashlib
+import os
+import re
+import time
+
+from .._core import InputError, MissingFileError
+from ..data.prepare import prepare_dataset
+from ..data.prepare_face import PrepareOptions
+from ..lipsynth.synth_job import run_synth
+from ..normalize.base import Normalizer
+from ..normalize.batch_job import run_normalize
+from ..normalize.registry import get_normalizer
+from .pairs import PairSource, build_pairs
+
+LIP_METHODS = ("lt-v2", "lt-v1")
+REAL_SHAPES_TAG = "real_shapes"
+
+
+def file_slug(text: str) -> str:
+    """`text` as a file-name part; long ones (a model path in the spec) shortened with a hash."""
+    slug = re.sub(r"[^A-Za-z0-9._=+-]+", "_", text).strip("_") or "none"
+    if len(slug) > 48:
+        slug = f"{slug[:32]}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+    return slug
+
+
+def _job_summary(summary: dict) -> dict:
+    return {k: summary[k] for k in ("written", "skipped", "resumed_from") if k in summary}
+
+
+class _Stages:
+    """Runs the stages in order, timing each and keeping its short summary."""
+
+    def __init__(self):
+        self.seconds, self.summaries = {}, {}
+
+    def run(self, name: str, job, *args, **kwargs) -> dict:
+        started = time.perf_counter()
+        summary = job(*args, **kwargs)
+        self.seconds[name] = round(time.perf_counter() - started, 3)
+        self.summaries[name] = _job_summary(summary)
+        return summary
+
+
+def _check_arguments(control_inputs, method, test_inputs, real_shapes, size, severity, threads) -> None:
+    if not control_inputs:
+        raise InputError("control_inputs: expected at least one folder, image or list file of normal faces")
+    if method not in LIP_METHODS:
+        raise InputError(f"method: expected one of {', '.join(LIP_METHODS)}, got '{method}'")
+    if real_shapes is not None:
+        if not test_inputs:
+            raise InputError("real_shapes: expected test_inputs too; the real cleft shapes are applied to the "
+                             "test faces")
+        if not os.path.isdir(real_shapes):
+            raise MissingFileError(f"{real_shapes}: no such folder of lip templates (.npy or .pts)")
+    if not 0.0 <= float(severity) <= 1.0:
+        raise InputError(f"severity: expected a value in [0, 1], got {severity}")
+    if int(threads) < 1:
+        raise InputError(f"threads: expected 1 or more, got {threads}")
+    if not 32 <= int(size) <= 8192:
+        raise InputError(f"size: expected 32..8192 pixels, got {size}")
+
+
+def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalizer="statistical", test_inputs=None,
+                      real_shapes=None, cleft_inputs=None, size: int = 512, severity: float = 1.0, seed: int = 0,
+                      threads: int = 2, progress: bool = True, pose_filter: bool = True,
+                      dev_fraction: float = 0.2, crop_size: int = 224) -> dict:
+    """Run every stage into `work_dir`; returns {"pairs", "records", "labels", "subsets",
+    "seconds": {stage: s, "total": s}, "stages": {stage: {written, skipped, resumed_from}}, ...}.
+
+    control_inputs: normal faces (folders, images or list files), split train/dev by identity.
+    test_inputs: normal faces for the test split (balanced with their `method` copies).
+    real_shapes: a folder of lip templates (e.g. the 13 measured cleft shapes) applied with
+    LT-v2 to the test faces: the abnormal-only subset test_real_shapes. cleft_inputs: photos of
+    patients (group cleft, split test): subset test_cleft. size: side of the aligned face
+    (512: the shared faces are 512 px, more only costs time). normalizer: 'NAME[:opts]' or a
+    Normalizer. pose_filter: the ICMI 2024 |yaw|, |pitch| < 15 degree filter of prepare.
+    """
+    started = time.perf_counter()
+    _check_arguments(control_inputs, method, test_inputs, real_shapes, size, severity, threads)
+    n = normalizer if isinstance(normalizer, Normalizer) else get_normalizer(normalizer)
+    spec = repr(n)
+    work = os.path.abspath(os.fspath(work_dir))
+    if os.path.exists(work) and not os.path.isdir(work):
+        raise InputError(f"{work}: exists and is not a folder; expected a work folder for the stages' files")
+    normalized_dir = os.path.join(work, "normalized", file_slug(spec))
+    os.makedirs(normalized_dir, exist_ok=True)
+    stages = _Stages()
+
+    def prepare(name, inputs, group, split):
+        out = os.path.join(work, f"{name}.h5")
+        options = PrepareOptions(size=int(size), group=group, split=split, pose_filter=pose_filter)
+        stages.run(f"prepare_{name}", prepare_dataset, inputs, out, options, threads=int(threads), progress=progress)
+        return out
+
+    def synth(name, prepared, tag, synth_method, templates=None):
+        out = os.path.join(work, f"{name}.{tag}.h5")
+        stages.run(f"synth_{name}_{tag}", run_synth, prepared, out, synth_method, severity=float(severity),
+                   seed=int(seed), templates=templates, progress=progress)
+        return out
+
+    def normalize(path):
+        name = os.path.basename(path)[: -len(".h5")].replace(".", "_")
+        out = os.path.join(normalized_dir, os.path.basename(path))
+        stages.run(f"normalize_{name}", run_normalize, path, out, n, progress=progress)
+        return out
+
+    controls = prepare("controls", control_inputs, "control", "")
+    test = prepare("test", test_inputs, "control", "test") if test_inputs else None
+    cleft = prepare("cleft", cleft_inputs, "cleft", "test") if cleft_inputs else None
+    controls_t = synth("controls", controls, method, method)
+    test_t = synth("test", test, method, method) if test else None
+    shapes_t = synth("test", test, REAL_SHAPES_TAG, "lt-v2", os.path.abspath(real_shapes)) if real_shapes else None
+
+    sources = [PairSource(controls, normalize(controls), controls_t, normalize(controls_t))]
+    if test:
+        sources.append(PairSource(test, normalize(test), test_t, normalize(test_t)))
+    if shapes_t:
+        sources.append(PairSource(test, transformed=shapes_t, normalized_transformed=normalize(shapes_t),
+                                  abnormal_only=True, tag=REAL_SHAPES_TAG))
+    if cleft:
+        sources.append(PairSource(cleft, normalize(cleft), abnormal_only=True, tag="cleft"))
+
+    pairs_path = os.path.join(work, f"pairs.{method}.{file_slug(spec)}.h5")
+    pairs = stages.run("pairs", build_pairs, None, pairs_path, dev_fraction=dev_fraction, crop_size=crop_size,
+                       seed=int(seed), progress=progress, sources=sources)
+    stages.seconds["total"] = round(time.perf_counter() - started, 3)
+    return {"pairs": pairs["out"], "work_dir": work, "method": method, "normalizer": spec,
+            "records": pairs["records"], "labels": pairs["labels"], "subsets": pairs["subsets"],
+            "not_used": pairs["not_used"], "seconds": stages.seconds, "stages": stages.summaries}
