@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from .demo_lip import lip_classifier_section
 from .main import emit_json
 
 DEFAULT_IMAGES = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
@@ -185,9 +186,11 @@ def run(args) -> int:
         ])
         scoring, score_entry = _scoring_figures(report, index, aligned)
         scoring += _palsy_figure(report, index, result.image, face.landmarks)
+        lip_html, lip_entry = lip_classifier_section(report, index, result.image, face.landmarks)
+        scoring += lip_html
         report.section(Path(path).name, table + "<div class='row'>" + "".join(figures) + "</div>" + scoring)
         entry.update({"pose": p.to_dict(), "frontal": face.frontal, "ms": round((t_face + t_align) * 1000, 1),
-                      "scores": score_entry})
+                      "scores": score_entry, "lip_classifier": lip_entry})
         summary.append(entry)
     target = report.write()
     print(f"facenorm demo: wrote {target}", file=sys.stderr)

@@ -1,0 +1,35 @@
+"""The demo report's lip-abnormality section: the shipped Siamese classifier (models/lip_classifier)
+on the photo and on an LT-v2 copy of it, with the lip crop pairs and their CAMs."""
+import os
+
+
+def lip_classifier_section(report, index, image, landmarks):
+    """(html, summary entry); a short note instead when no classifier is installed."""
+    from .. import lip_transform_v2
+    from ..lipdetect.classify import PhotoClassifier
+    from ..lipdetect.figures import cam_overlay
+    from ..lipdetect.model import default_model_dir
+    from ..lipsynth import default_lip_templates
+
+    model_dir = default_model_dir()
+    if not os.path.isfile(os.path.join(model_dir, "model.json")):
+        return "<p>No lip classifier installed (models/lip_classifier; `facenorm train`).</p>", None
+    classifier = PhotoClassifier(model_dir)
+    templates = default_lip_templates()
+    name = sorted(templates)[0]
+    copy = lip_transform_v2(image, landmarks, templates[name], 1.0)
+    figures, entry = [], []
+    for label, img, points in (("photo", image, landmarks), (f"LT-v2 copy ({name})", copy.image, copy.landmarks_after)):
+        original, normalized = classifier.crops(img, points)
+        p, maps = classifier.model.class_activation_maps(original[None], normalized[None])
+        verdict = "abnormal" if p[0] >= classifier.model.threshold else "normal"
+        slug = "photo" if label == "photo" else "copy"
+        figures += [report.image(f"{index:03d}_lip_{slug}_crop.png", original, f"{label}: lip crop", 160),
+                    report.image(f"{index:03d}_lip_{slug}_normalized.png", normalized, "normalized", 160),
+                    report.image(f"{index:03d}_lip_{slug}_cam.png", cam_overlay(original, maps[0]),
+                                 f"CAM: p(abnormal) {p[0]:.2f} ({verdict})", 160)]
+        entry.append({"input": label, "p_abnormal": round(float(p[0]), 4), "label": verdict})
+    text = (f"<p>Lip-abnormality detection (ICMI 2024 Siamese CNN, docs/lip_detection.md): the lip crop, the "
+            f"same crop of the face normalized by <code>{classifier.normalizer_spec}</code>, and the class "
+            "activation map (red: what pushed the decision towards abnormal).</p>")
+    return text + "<div class='row'>" + "".join(figures) + "</div>", entry
