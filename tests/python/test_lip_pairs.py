@@ -375,3 +375,21 @@ def test_cli_resumes_the_same_work_folder(built, faces, capsys):
     assert cli_main(["lip-dataset", faces["train"][0], "--out", str(built["work"]), "--real-shapes",
                      faces["shapes"], "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["error_type"] == "InputError"
+
+
+def test_children_give_age_subsets_and_the_without_children_ablation(faces, tmp_path):
+    """Faces passed as children (here: adults standing in) are recorded as such; the others become
+    adults, the test split gets test_adults / test_children, and exclude_children empties them."""
+    summary = build_lip_dataset(faces["train"][:4], tmp_path, test_inputs=faces["test"][:2],
+                                children_inputs=faces["train"][4:6], test_children_inputs=faces["test"][2:3],
+                                normalizer="none", pose_filter=False, dev_fraction=0.3, progress=False)
+    with LipPairs.open(summary["pairs"]) as p:
+        subsets = p.subsets()
+        assert "test_controls" not in subsets
+        assert len(subsets["test_adults"]) == 2 and len(subsets["test_children"]) == 1
+        assert set(p.age_groups[subsets["test_children"]]) == {"child"}
+        kids = np.flatnonzero(p.age_groups == "child")
+        train_dev = np.concatenate([subsets["train"], subsets["dev"]])
+        assert np.isin(kids, train_dev).sum() == 4  # two children, each with its LT-v2 copy
+        without = p.subsets(exclude_children=True)
+        assert not np.isin(kids, np.concatenate([without["train"], without["dev"]])).any()

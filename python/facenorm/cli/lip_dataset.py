@@ -20,6 +20,10 @@ def register(sub):
                         "the --test faces: subset test_real_shapes")
     p.add_argument("--cleft", nargs="+", default=None, metavar="IMG|DIR",
                    help="photos of patients (all abnormal, split test): subset test_cleft")
+    p.add_argument("--children", nargs="+", default=None, metavar="IMG|DIR",
+                   help="normal faces of children for train/dev (the others are then recorded as adults)")
+    p.add_argument("--test-children", nargs="+", default=None, metavar="IMG|DIR",
+                   help="normal faces of children for the test split: subsets test_children / test_adults")
     p.add_argument("--method", default="lt-v2", choices=["lt-v2", "lt-v1"], help="synthetic cleft-like lips")
     p.add_argument("--normalizer", default="statistical", metavar="NAME[:key=value,...]",
                    help="e.g. statistical (default), symmetry, none")
@@ -39,7 +43,8 @@ def run(args) -> int:
     summary = build_lip_dataset(args.controls, args.out, method=args.method, normalizer=args.normalizer,
                                 test_inputs=args.test, real_shapes=args.real_shapes, cleft_inputs=args.cleft,
                                 size=args.size, severity=args.severity, seed=args.seed, threads=args.threads,
-                                pose_filter=not args.no_pose_filter, dev_fraction=args.dev_fraction)
+                                pose_filter=not args.no_pose_filter, dev_fraction=args.dev_fraction,
+                                children_inputs=args.children, test_children_inputs=args.test_children)
     if args.json:
         emit_json(summary)
     else:

@@ -112,6 +112,7 @@ def _run(inputs, out, options, threads, progress, pipeline, sources, started) ->
                     if isinstance(result, PreparedFace):
                         writer.append(result.source, result.image, result.landmarks, result.box, result.pose,
                                       crops=result.crops, group=options.group, split=options.split,
+                                      age_group=options.age_group,
                                       params=result.params)
                         written += 1
                     else:

@@ -34,6 +34,7 @@ class PrepareOptions:
     pose_filter: bool = True
     group: str = ""
     split: str = ""
+    age_group: str = ""    # e.g. child / adult: the lip detector's test_children / test_adults subsets
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -55,6 +56,8 @@ class PrepareOptions:
     def to_params(self) -> dict:
         params = asdict(self)
         params["crops"] = list(self.crops)
+        if not self.age_group:  # files written before the option existed keep resuming
+            del params["age_group"]
         return params
 
 

@@ -77,7 +77,8 @@ def _check_arguments(control_inputs, method, test_inputs, real_shapes, size, sev
 def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalizer="statistical", test_inputs=None,
                       real_shapes=None, cleft_inputs=None, size: int = 512, severity: float = 1.0, seed: int = 0,
                       threads: int = 2, progress: bool = True, pose_filter: bool = True,
-                      dev_fraction: float = 0.2, crop_size: int = 224) -> dict:
+                      dev_fraction: float = 0.2, crop_size: int = 224, children_inputs=None,
+                      test_children_inputs=None) -> dict:
     """Run every stage into `work_dir`; returns {"pairs", "records", "labels", "subsets",
     "seconds": {stage: s, "total": s}, "stages": {stage: {written, skipped, resumed_from}}, ...}.
 
@@ -88,6 +89,9 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     patients (group cleft, split test): subset test_cleft. size: side of the aligned face
     (512: the shared faces are 512 px, more only costs time). normalizer: 'NAME[:opts]' or a
     Normalizer. pose_filter: the ICMI 2024 |yaw|, |pitch| < 15 degree filter of prepare.
+    children_inputs / test_children_inputs: normal faces of children (train/dev, test); when
+    given, the other faces are recorded as adults, giving the subsets test_adults and
+    test_children and the paper's "without children" ablation (`facenorm train --without-children`).
     """
     started = time.perf_counter()
     _check_arguments(control_inputs, method, test_inputs, real_shapes, size, severity, threads)
@@ -100,9 +104,12 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     os.makedirs(normalized_dir, exist_ok=True)
     stages = _Stages()
 
-    def prepare(name, inputs, group, split):
+    ages = bool(children_inputs or test_children_inputs)
+
+    def prepare(name, inputs, group, split, age_group=""):
         out = os.path.join(work, f"{name}.h5")
-        options = PrepareOptions(size=int(size), group=group, split=split, pose_filter=pose_filter)
+        options = PrepareOptions(size=int(size), group=group, split=split, pose_filter=pose_filter,
+                                 age_group=age_group)
         stages.run(f"prepare_{name}", prepare_dataset, inputs, out, options, threads=int(threads), progress=progress)
         return out
 
@@ -118,8 +125,9 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
         stages.run(f"normalize_{name}", run_normalize, path, out, n, progress=progress)
         return out
 
-    controls = prepare("controls", control_inputs, "control", "")
-    test = prepare("test", test_inputs, "control", "test") if test_inputs else None
+    adult = "adult" if ages else ""
+    controls = prepare("controls", control_inputs, "control", "", adult)
+    test = prepare("test", test_inputs, "control", "test", adult) if test_inputs else None
     cleft = prepare("cleft", cleft_inputs, "cleft", "test") if cleft_inputs else None
     controls_t = synth("controls", controls, method, method)
     test_t = synth("test", test, method, method) if test else None
@@ -131,6 +139,11 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     if shapes_t:
         sources.append(PairSource(test, transformed=shapes_t, normalized_transformed=normalize(shapes_t),
                                   abnormal_only=True, tag=REAL_SHAPES_TAG))
+    for name, inputs, split in (("children", children_inputs, ""), ("test_children", test_children_inputs, "test")):
+        if inputs:
+            kids = prepare(name, inputs, "control", split, "child")
+            kids_t = synth(name, kids, method, method)
+            sources.append(PairSource(kids, normalize(kids), kids_t, normalize(kids_t)))
     if cleft:
         sources.append(PairSource(cleft, normalize(cleft), abnormal_only=True, tag="cleft"))
 
