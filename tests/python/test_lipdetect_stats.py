@@ -296,7 +296,8 @@ def test_cam_overlay_rejects_bad_input():
         figures.cam_overlay(crop, np.ones((2, 2, 2)))
     with pytest.raises(InputError, match="finite"):
         figures.cam_overlay(crop, np.array([[np.nan, 1.0]]))
-    assert np.all(figures.cam_overlay(crop, np.ones((3, 3)))[..., 0] == 0)  # constant CAM: all blue
+    assert np.all(figures.cam_overlay(crop, -np.ones((3, 3)))[..., 0] == 0)  # nothing towards abnormal: all blue
+    assert np.all(figures.cam_overlay(crop, np.ones((3, 3)))[..., 2] == 0)  # everything towards abnormal: all red
 
 
 def test_cam_grid_figure(tmp_path):

@@ -118,11 +118,13 @@ def _checked_cam(cam) -> np.ndarray:
 
 
 def normalized_cam(cam: np.ndarray, height: int, width: int) -> np.ndarray:
-    """float64 (height, width) in [0, 1]: the CAM resized bilinearly, then min-max scaled. A
-    constant CAM (no location preferred) becomes all zeros, i.e. all blue."""
+    """float64 (height, width) in [0, 1]: the CAM resized bilinearly, its positive part (what
+    pushed the decision towards abnormal) divided by the map's largest magnitude. So a face the
+    model finds normal (a mostly negative map) stays blue instead of being stretched to red, and
+    a map with no positive part is all zeros (all blue)."""
     plane = resize_bilinear(_checked_cam(cam), height, width)
-    low, high = float(plane.min()), float(plane.max())
-    return (plane - low) / (high - low) if high > low else np.zeros_like(plane)
+    scale = float(np.abs(plane).max())
+    return np.clip(plane, 0.0, None) / scale if scale > 0 else np.zeros_like(plane)
 
 
 def cam_overlay(crop: np.ndarray, cam: np.ndarray, alpha: float = CAM_ALPHA) -> np.ndarray:
