@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from .demo_lip import lip_classifier_section
+from .demo_parsing import parsing_figures
 from .main import emit_json
 
 DEFAULT_IMAGES = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
@@ -48,7 +49,8 @@ def _palsy_figure(report, index, image, landmarks):
                                     f"{name}: asymmetry index {m.asymmetry_index:.1f}%", 420))
     return ("<p>Facial-palsy asymmetry measures about the facial midline (docs/palsy.md), on the photo "
             "and on a synthetic palsy-like droop of its left side.</p><div class='row'>" + "".join(figures) + "</div>"
-            + _palsy_landmarks_figure(report, index, droop, k, source))
+            + _palsy_landmarks_figure(report, index, droop, k, source)
+            + parsing_figures(report, index, image, landmarks, droop))
 
 
 def _palsy_landmarks_figure(report, index, droop, k, source):

@@ -12,6 +12,9 @@ def register(sub):
     p.add_argument("--draw", metavar="DIR", help="write each face with its measures drawn as DIR/<stem>_palsy.png")
     p.add_argument("--model", default="dlib", metavar="dlib|fcn|DIR",
                    help="landmark model: dlib's predictor (default) or the palsy-robust cascaded FCN (fcn or a model folder)")
+    p.add_argument("--parsing", nargs="?", const="default", metavar="DIR",
+                   help="also parse the face (palsy-region FPP share per side; with --draw an overlay); "
+                        "DIR: a `facenorm train-parsing` folder (default: models/palsy_parsing)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -61,6 +64,11 @@ def run(args) -> int:
 
     paths = collect_image_paths(args.inputs)
     pipeline, results = FacePipeline(landmark_model=args.model), []
+    parser = None
+    if args.parsing:
+        from ..parsing.model import FaceParser
+        from ..parsing.photo import parse_photo
+        parser = FaceParser(None if args.parsing == "default" else args.parsing)
     for path in tqdm(paths, desc="palsy", unit="img", file=sys.stderr, disable=len(paths) < 2):
         try:
             image, landmarks, m = measure_image(path, pipeline, args.ipd_mm, not args.no_iris)
@@ -68,16 +76,22 @@ def run(args) -> int:
             results.append({"path": path, "error": f"{type(e).__name__}: {e}"})
             continue
         results.append({"path": path, "error": None, "measures": m.to_json()})
+        parsed = parse_photo(parser, image, landmarks) if parser else None
+        if parsed is not None:
+            results[-1]["parsing"] = parsed.summary()
         if args.draw:
             os.makedirs(args.draw, exist_ok=True)
             write_image(str(Path(args.draw) / f"{Path(path).stem}_palsy.png"), draw_asymmetry(image, landmarks, m))
+            if parsed is not None:
+                write_image(str(Path(args.draw) / f"{Path(path).stem}_parsing.png"), parsed.overlay())
     if args.csv:
         tmp = args.csv + ".partial"
         with open(tmp, "w", newline="") as f:
             csv.writer(f).writerows(_csv_rows(results))
         os.replace(tmp, args.csv)
     if args.json:
-        emit_json({"landmark_model": args.model, "images": results})
+        emit_json({"landmark_model": args.model, "parsing_model": parser.model_dir if parser else None,
+                   "images": results})
     else:
         for r in results:
             m = r.get("measures")
