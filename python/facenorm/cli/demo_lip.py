@@ -5,7 +5,7 @@ import os
 
 def lip_classifier_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when no classifier is installed."""
-    from .. import lip_transform_v2
+    from .. import MissingFileError, ModelError, lip_transform_v2
     from ..lipdetect.classify import PhotoClassifier
     from ..lipdetect.figures import cam_overlay
     from ..lipdetect.model import default_model_dir
@@ -14,7 +14,10 @@ def lip_classifier_section(report, index, image, landmarks):
     model_dir = default_model_dir()
     if not os.path.isfile(os.path.join(model_dir, "model.json")):
         return "<p>No lip classifier installed (models/lip_classifier; `facenorm train`).</p>", None
-    classifier = PhotoClassifier(model_dir)
+    try:
+        classifier = PhotoClassifier(model_dir)
+    except (MissingFileError, ModelError) as e:  # e.g. dlib's face ResNet not fetched yet
+        return f"<p>Lip classifier not available: {e}</p>", {"error": str(e)}
     templates = default_lip_templates()
     name = sorted(templates)[0]
     copy = lip_transform_v2(image, landmarks, templates[name], 1.0)
