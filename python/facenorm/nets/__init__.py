@@ -9,6 +9,11 @@ import torch
 from .. import _core
 from .. import _nets
 
+# Denormal floats make CPU arithmetic 10-20x slower, and random or partly trained networks make
+# them (measured: a freshly initialized MobileNetV2, 2.3 s -> 0.16 s per batch of two). Flushing
+# them to zero changes no result that matters; note that it is process-wide, as in PyTorch.
+torch.set_flush_denormal(True)
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
