@@ -4,7 +4,8 @@ network side by side (torchvision's MobileNetV2 / ResNet-34 with the same head):
 1. per photo, from the aligned face: statistical normalization, the lip crop pair, Siamese
    forward (target: <= 60 ms in all), for each backbone;
 2. batched throughput (pairs per second, batch 32);
-3. one training epoch with and without cached features (the frozen prefix computed once).
+3. one training epoch with and without cached features (the frozen prefix computed once);
+4. facenorm classify's whole path on a decoded photo with the shipped model.
 
 Workload: CelebAMask-HQ test faces from ../shared/data (aligned as `facenorm lip-dataset` does).
 
@@ -97,6 +98,24 @@ def per_photo(faces):
               f"({verdict} <= 60 ms)")
 
 
+def whole_photo():
+    """facenorm classify's path on decoded photos: detect, landmarks, align, normalize, crops,
+    Siamese (the shipped model), i.e. everything but reading the file."""
+    from facenorm.lipdetect.classify import PhotoClassifier
+
+    model = ROOT / "models" / "lip_classifier"
+    if not (model / "model.json").is_file():
+        print("4. whole photo: models/lip_classifier missing, skipped")
+        return
+    classifier = PhotoClassifier(model)
+    paths = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png"] + sorted(
+        str(p) for p in (ROOT.parent / "shared/data/celebamask/test/images").glob("*.jpg"))[:3]
+    images = [(fn.read_image(p),) for p in paths]
+    ms = timing.median_ms(classifier.classify_image, images, REPEATS)
+    print(f"4. whole photo (detect, landmarks, align, statistical, crops, shipped Siamese), 512 px photos: "
+          f"{ms:.1f} ms (DESIGN's budget for a whole appraisal: 100 ms)")
+
+
 def fn_resize(crop, side):
     import cv2
     return crop if crop.shape[0] == side else cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
@@ -159,6 +178,7 @@ def main():
     per_photo(aligned_faces())
     throughput()
     epoch_times()
+    whole_photo()
 
 
 if __name__ == "__main__":

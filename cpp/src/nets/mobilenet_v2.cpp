@@ -9,7 +9,9 @@ namespace facenorm {
 
 namespace {
 
-torch::Tensor clamp_relu6(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 6.0); }
+// In place, as torchvision's ReLU6(inplace=True): the batch norm's output is a fresh tensor, and an
+// out-of-place clamp cost 12% of the forward pass.
+torch::Tensor clamp_relu6(torch::Tensor x) { return torch::hardtanh_(x, 0.0, 6.0); }
 
 OneDnnConv2d conv_no_bias(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups) {
   return OneDnnConv2d(torch::nn::Conv2dOptions(in, out, kernel)
