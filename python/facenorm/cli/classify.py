@@ -41,8 +41,10 @@ def run(args) -> int:
     from ..lipdetect.model import LipModel
 
     classifier = PhotoClassifier(LipModel(args.model, threads=args.threads), args.detector, args.normalizer)
+    from tqdm import tqdm
+
     rows = []
-    for path in args.images:
+    for path in tqdm(args.images, desc="classify", unit="img", file=sys.stderr, disable=len(args.images) < 2):
         row = {"path": path, "p_abnormal": None, "label": None, "error": None}
         try:
             result = classifier.classify_image(_core.read_image(path), with_cam=bool(args.out))
