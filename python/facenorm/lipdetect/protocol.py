@@ -19,7 +19,6 @@ from typing import Dict, List, Optional, Sequence
 from .._core import InputError
 from .atomic_files import atomic_write_text
 from .evaluation import evaluate_lip_model
-from .network import NetworkSettings
 from .training import LipTrainSettings, train_lip_classifier
 
 ROW_FIELDS = ("model", "run", "seed", "subset", "loss", "accuracy", "n", "correct")
