@@ -46,8 +46,6 @@ def ensure_cached_features(pairs, net, settings: NetworkSettings, progress: bool
     """Computes and stores the caches this network needs that the file lacks; returns their names."""
     from tqdm import tqdm
 
-    from ..nets import torch_threads
-
     made = []
     branches = BRANCHES[:net.branches]
     for branch in branches:
@@ -55,7 +53,7 @@ def ensure_cached_features(pairs, net, settings: NetworkSettings, progress: bool
         if pairs.has_features(backbone, layer, attrs):
             continue
         with tqdm(total=len(pairs), unit="crop", desc=f"features {layer}", file=sys.stderr,
-                  disable=not progress) as bar, torch_threads(None):
+                  disable=not progress) as bar:
             pairs.store_features(backbone, layer, _feature_chunks(pairs, net, branch, settings.resolved().input_side,
                                                                   bar), attrs)
         made.append(f"features/{backbone}/{layer}")
