@@ -1,5 +1,6 @@
 """The cascaded FCN landmarker per face on one core — target <= 20 ms — beside dlib's shape
-predictor on the same faces and boxes, and the paper's full-width network (Table 1).
+predictor on the same faces and boxes, the paper's full-width network (Table 1), and the refined
+landmarker (dlib + the palsy-aware cascade of models/landmark_refiner, when present).
 
 Workload: the first CelebAMask-HQ test faces (scikit-image's astronaut without ../shared/data):
 the HOG box, then `predict(image, box)` (crop, both stages, top-25 decoding, back to the image).
@@ -60,6 +61,15 @@ def main() -> None:
     if predict:
         print(f"FcnLandmarker.predict (crop + networks + decoding): {median_ms(predict, work):.1f} ms")
     print(f"reference, dlib shape predictor: {median_ms(dlib.predict, work):.2f} ms")
+    try:
+        from facenorm.landmark_refine import RefinedLandmarker
+        refined = RefinedLandmarker()
+    except fn.FacenormError as e:
+        print(f"no refiner model ({e})")
+        return
+    starts = [(im, dlib.predict(im, box)) for im, box in work]
+    print(f"refiner cascade alone ({len(refined.cascade.stages)} stage(s)): {median_ms(refined.refine, starts):.2f} ms")
+    print(f"RefinedLandmarker.predict (dlib + cascade): {median_ms(refined.predict, work):.2f} ms")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def landmark_predictor(spec=None):
 
     - None or "dlib": dlib's 68-point shape predictor (the verified default);
     - "fcn": the cascaded FCN landmarker of models/landmark_fcn (docs/palsy.md);
-    - a folder holding an FCN model.json: that FCN model;
+    - "refined": dlib's points corrected on drooping faces by models/landmark_refiner;
+    - a folder holding a model.json: that FCN or refiner model;
     - any other path: a dlib 68-point .dat file;
     - an object with predict(image, box) -> (68, 2): used as it is.
     """
@@ -41,7 +42,22 @@ def landmark_predictor(spec=None):
         return LandmarkPredictor()
     if hasattr(spec, "predict"):
         return spec
+    if spec == "refined" or _is_refiner_folder(spec):
+        from .landmark_refine.model import RefinedLandmarker
+        return RefinedLandmarker(None if spec == "refined" else spec)
     if spec == "fcn" or os.path.isdir(os.fspath(spec)):
         from .landmarks_fcn.model import FcnLandmarker
         return FcnLandmarker(None if spec == "fcn" else spec)
     return LandmarkPredictor(spec)
+
+
+def _is_refiner_folder(spec) -> bool:
+    import json
+    import os
+
+    spec_file = os.path.join(os.fspath(spec), "model.json")
+    try:
+        with open(spec_file) as f:
+            return json.load(f).get("format") == "facenorm-landmark-refiner"
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -40,6 +40,10 @@ def test_nme_matches_a_hand_computation():
     assert e["nme_box"][0] == pytest.approx(100 * 5 / box, rel=1e-5)
     assert e["nme_eq3"][0] == pytest.approx(100 * np.sqrt(68 * 25) / box, rel=1e-5)
     assert e["nme_io"][0] == pytest.approx(100 * 5 / 60, rel=1e-5)
+    jaw_off = truth.copy()
+    jaw_off[0, :17] += (6.0, 8.0)                                     # only the jaw 10 px off
+    e = nme(jaw_off, truth)
+    assert e["nme_io_inner"][0] == 0 and e["nme_io"][0] == pytest.approx(100 * 10 * 17 / 68 / 60, rel=1e-5)
     with pytest.raises(fn.InputError, match="same"):
         nme(pred[:, :60], truth)
 
@@ -183,3 +187,36 @@ def test_cross_validation_holds_each_subject_out_once(tmp_path):
         by_fold.setdefault(subject, set()).add(fold)
     assert all(len(f) == 1 for f in by_fold.values())              # a subject is tested in one fold only
     assert (tmp_path / "fold_0" / "model.json").is_file() and (tmp_path / "crossval.md").read_text().count("|") > 10
+
+
+def test_asymmetry_error_is_what_a_lagging_landmarker_misses(pipeline, celeba_images):
+    from facenorm import read_image
+    from facenorm.landmarks_fcn.asymmetry_error import asymmetry_error
+    from facenorm.lipsynth.palsy import palsy_landmarks
+    from facenorm.palsy.measures import LENGTHS, asymmetry_measures
+
+    face = pipeline.faces(read_image(celeba_images[0]))[0].landmarks
+    drooped = palsy_landmarks(face, "left", 1.0)
+    half = face + 0.5 * (drooped - face)                               # catches half of the droop
+    assert asymmetry_error(drooped[None], drooped[None])[0] == 0
+    io = np.linalg.norm(drooped[45] - drooped[36])
+    m_true, m_half = asymmetry_measures(drooped), asymmetry_measures(half)
+    by_hand = 100 * np.mean([abs(m_half.difference[k] - m_true.difference[k]) for k in LENGTHS]) / io
+    assert asymmetry_error(half[None], drooped[None])[0] == pytest.approx(by_hand)
+    assert by_hand > 1.0  # a half-caught droop misstates the asymmetry by over 1% of the eye distance
+
+
+def test_paired_comparison_counts_and_tests_against_the_first_landmarker():
+    from scipy.stats import wilcoxon
+
+    from facenorm.landmarks_fcn.evaluation import paired_comparison, paired_table
+
+    a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    b = [0.5, 1.0, 3.5, 2.0, 4.0, 6.0]
+    rows = [{"sample": i, "landmarker": name, "group": "g", "nme_io": v, "nme_io_inner": v, "asym_err": 0.0}
+            for name, values in (("dlib", a), ("other", b)) for i, v in enumerate(values)]
+    r = paired_comparison(rows)["g"]["other"]
+    assert (r["nme_io"]["better"], r["nme_io"]["worse"], r["nme_io"]["n"]) == (4, 1, 6)
+    assert r["nme_io"]["p"] == pytest.approx(wilcoxon(a, b).pvalue)
+    assert r["asym_err"]["p"] is None                   # no difference at all: no test
+    assert "4 / 1 of 6" in paired_table(paired_comparison(rows), "dlib")

@@ -54,29 +54,34 @@ def _palsy_figure(report, index, image, landmarks):
 
 
 def _palsy_landmarks_figure(report, index, droop, k, source):
-    """On the synthetic droop, whose true points are known: dlib's and the cascaded FCN's points,
-    and the asymmetry index each gives (only when the FCN model is installed)."""
+    """On the synthetic droop, whose true points are known: dlib's points and those of the
+    shipped palsy-aware landmarkers (the refiner, the cascaded FCN), with the asymmetry index
+    each gives; "" when neither model is installed."""
     import os
 
     import numpy as np
 
     from ..detection import FaceDetector, LandmarkPredictor
-    from ..landmarks_fcn.model import FcnLandmarker, default_model_dir
+    from ..landmark_refine.model import RefinedLandmarker, default_model_dir as refiner_dir
+    from ..landmarks_fcn.model import FcnLandmarker, default_model_dir as fcn_dir
     from ..palsy import asymmetry_measures, draw_landmark_sets
 
-    if not os.path.isfile(os.path.join(default_model_dir(), "model.json")):
+    shipped = {name: make for name, make, folder in (("refined", RefinedLandmarker, refiner_dir()),
+                                                     ("cascaded FCN", FcnLandmarker, fcn_dir()))
+               if os.path.isfile(os.path.join(folder, "model.json"))}
+    if not shipped:
         return ""
     box = FaceDetector().detect(droop.image, "largest")[0]
-    sets = {"truth": droop.landmarks_after, "dlib": LandmarkPredictor().predict(droop.image, box),
-            "cascaded FCN": FcnLandmarker().predict(droop.image, box)}
+    sets = {"truth": droop.landmarks_after, "dlib": LandmarkPredictor().predict(droop.image, box)}
+    sets.update({name: make().predict(droop.image, box) for name, make in shipped.items()})
     index_of = {name: asymmetry_measures(pts, k, source).asymmetry_index for name, pts in sets.items()}
     error = {name: float(np.linalg.norm(pts - droop.landmarks_after, axis=1).mean()) for name, pts in sets.items()}
     caption = "; ".join(f"{name}: asymmetry index {index_of[name]:.1f}%" + ("" if name == "truth" else
                         f", mean point error {error[name]:.1f} px") for name in sets)
     figure = report.image(f"{index:03d}_palsy_landmarks.png", draw_landmark_sets(droop.image, sets), caption, 420)
     return ("<p>Landmarks on the synthetic droop, whose true points are known: dlib's shape prior pulls the face "
-            "back towards symmetry; the cascaded FCN (docs/palsy.md) follows the droop.</p><div class='row'>"
-            + figure + "</div>")
+            "back towards symmetry; the refined landmarker (dlib's points corrected by a cascade trained on "
+            "drooped faces, docs/palsy.md) follows the droop further.</p><div class='row'>" + figure + "</div>")
 
 
 def _scoring_figures(report, index, aligned):

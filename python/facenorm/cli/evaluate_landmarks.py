@@ -1,6 +1,7 @@
 """facenorm evaluate-landmarks [IMG|DIR|LIST ...] [--annotated DIR ...] --out DIR: dlib's shape
-predictor and the cascaded FCN on the same faces and boxes: NME (eq. 3, box, inter-ocular) by
-group, the mask agreement on CelebAMask-HQ normal faces, overlays (docs/palsy.md)."""
+predictor, the refined landmarker and the cascaded FCN on the same faces and boxes: NME (eq. 3,
+box, inter-ocular, inner points) and the asymmetry error by group, the mask agreement on
+CelebAMask-HQ normal faces, overlays (docs/palsy.md)."""
 from .main import emit_json
 
 
@@ -9,13 +10,22 @@ def register(sub):
     p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST",
                    help="normal faces: dlib labels are the truth for them, their palsy copies' exact points for the copies")
     p.add_argument("--annotated", action="append", default=[], metavar="DIR")
-    p.add_argument("--model", action="append", default=[], metavar="dlib|fcn|DIR",
-                   help="landmarkers to compare (default: dlib and fcn); repeatable")
+    p.add_argument("--model", action="append", default=[], metavar="dlib|refined|fcn|DIR",
+                   help="landmarkers to compare (default: dlib and the shipped refined and FCN models); repeatable")
     p.add_argument("--palsy-copies", default="both", choices=["both", "one", "none"])
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--out", required=True, metavar="DIR", help="rows.csv, table.md, summary.json, overlays.png")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
+
+
+def default_models() -> list:
+    import os
+
+    from ..landmark_refine.model import default_model_dir as refiner_dir
+    from ..landmarks_fcn.model import default_model_dir as fcn_dir
+    return ["dlib"] + [name for name, folder in (("refined", refiner_dir()), ("fcn", fcn_dir()))
+                       if os.path.isfile(os.path.join(folder, "model.json"))]
 
 
 def run(args) -> int:
@@ -25,7 +35,7 @@ def run(args) -> int:
     from ..landmarks_fcn.evaluation import write_report
     from .train_landmarks import build_samples
 
-    specs = args.model or ["dlib", "fcn"]
+    specs = args.model or default_models()
     predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): landmark_predictor(s)
                   for s in specs}
     samples = build_samples(args, predictors)

@@ -9,7 +9,9 @@ def register(sub):
     p.add_argument("images", nargs="+", metavar="IMG")
     p.add_argument("--detector", default="hog", choices=["hog", "cnn", "haar", "lbp"])
     p.add_argument("--model", default="dlib",
-                   help="landmark model: dlib (default), fcn (the cascaded FCN of models/landmark_fcn), an FCN model folder, or a dlib 68-point .dat file")
+                   help="landmark model: dlib (default), refined (dlib's points corrected on drooping faces, "
+                        "models/landmark_refiner), fcn (the cascaded FCN of models/landmark_fcn), a model folder, "
+                        "or a dlib 68-point .dat file")
     p.add_argument("--policy", default="largest", choices=["largest", "all", "error"],
                    help="what to do with several faces (default: the largest)")
     p.add_argument("--max-side", type=int, default=800,

@@ -2,12 +2,15 @@
 detector boxes), NME by group (nme.py), the mask agreement on CelebAMask-HQ normal faces
 (mask_agreement.py), and pictures.
 
-Writes rows.csv (one row per sample and landmarker), table.md, summary.json and overlays.png
-(the truth in red, each landmarker in its colour, on the faces where they disagree most).
+Writes rows.csv (one row per sample and landmarker), table.md, paired.md (each landmarker against
+the first on the same faces: how many it beats, Wilcoxon signed-rank p), summary.json and
+overlays.png (the truth in red, each landmarker in its colour, on the faces where they disagree
+most).
 """
 import csv
 import json
 import os
+import warnings
 from collections import defaultdict
 
 import cv2
@@ -16,9 +19,10 @@ import numpy as np
 from .. import _core
 from ..parsing.labels import celebamask_mask_path, read_label_map
 from . import mask_agreement
+from .asymmetry_error import asymmetry_error
 from .nme import nme
 
-MEASURES = ("nme_eq3", "nme_box", "nme_io")
+MEASURES = ("nme_eq3", "nme_box", "nme_io", "nme_io_inner", "asym_err")
 COLOURS = [(255, 255, 255), (0, 160, 255), (0, 220, 0), (255, 0, 255)]  # RGB, one per landmarker
 
 
@@ -26,9 +30,9 @@ def sample_rows(samples) -> list:
     rows = []
     mask_cache = {}
     for name, pred in samples.predictions.items():
-        errors = nme(pred, samples.truth)
+        errors = {**nme(pred, samples.truth), "asym_err": asymmetry_error(pred, samples.truth)}
         for i in range(len(samples)):
-            row = {"path": samples.paths[i], "group": samples.groups[i], "label": samples.labels[i],
+            row = {"sample": i, "path": samples.paths[i], "group": samples.groups[i], "label": samples.labels[i],
                    "landmarker": name, **{m: round(float(errors[m][i]), 4) for m in MEASURES}}
             if samples.groups[i] == "normal":
                 path = samples.paths[i]
@@ -61,14 +65,55 @@ def summarize(rows) -> dict:
 
 
 def markdown_table(summary: dict) -> str:
-    lines = ["| group | landmarker | n | NME eq. 3 (%) | NME box (%) | NME inter-ocular (%) | on the mask part |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| group | landmarker | n | NME eq. 3 (%) | NME box (%) | NME inter-ocular (%) | "
+             "NME inter-ocular, inner 51 (%) | asymmetry error (% IOD) | on the mask part |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for group in sorted(summary, key=lambda g: (g == "all", g)):
         for lm, ms in summary[group].items():
             cell = lambda k: f"{ms[k]['mean']:.2f} ± {ms[k]['std']:.2f}" if k in ms else "—"
             mask = f"{100 * ms['mask_all']['mean']:.1f}%" if "mask_all" in ms else "—"
             lines.append(f"| {group} | {lm} | {ms['nme_box']['n']} | {cell('nme_eq3')} | {cell('nme_box')} | "
-                         f"{cell('nme_io')} | {mask} |")
+                         f"{cell('nme_io')} | {cell('nme_io_inner')} | {cell('asym_err')} | {mask} |")
+    return "\n".join(lines) + "\n"
+
+
+PAIRED_MEASURES = ("nme_io", "nme_io_inner", "asym_err")
+
+
+def paired_comparison(rows) -> dict:
+    """{group: {landmarker: {measure: {"better", "worse", "n", "p"}}}}: each landmarker against the
+    first one in `rows` on the same samples; p is the two-sided Wilcoxon signed-rank test (None
+    where every difference is zero)."""
+    from scipy.stats import wilcoxon
+
+    names = list(dict.fromkeys(r["landmarker"] for r in rows))
+    value = {(r["landmarker"], r["sample"]): r for r in rows}
+    out = defaultdict(dict)
+    for group in sorted({r["group"] for r in rows}):
+        index = [r["sample"] for r in rows if r["landmarker"] == names[0] and r["group"] == group]
+        for name in names[1:]:
+            res = {}
+            for m in PAIRED_MEASURES:
+                a = np.array([value[(names[0], i)][m] for i in index])
+                b = np.array([value[(name, i)][m] for i in index])
+                with warnings.catch_warnings():  # scipy's notes on ties and small samples; p is still defined
+                    warnings.simplefilter("ignore")
+                    p = float(wilcoxon(a, b).pvalue) if np.any(a != b) else None
+                res[m] = {"better": int((b < a).sum()), "worse": int((b > a).sum()), "n": len(index), "p": p}
+            out[group][name] = res
+    return dict(out)
+
+
+def paired_table(paired: dict, reference: str) -> str:
+    def cell(r):
+        p = "—" if r["p"] is None else f"{r['p']:.1g}"
+        return f"{r['better']} / {r['worse']} of {r['n']} (p {p})"
+
+    lines = ["| group | landmarker | " + " | ".join(f"{m}: better / worse than {reference}" for m in PAIRED_MEASURES)
+             + " |", "|---|---|" + "---|" * len(PAIRED_MEASURES)]
+    for group, by in paired.items():
+        for name, res in by.items():
+            lines.append(f"| {group} | {name} | " + " | ".join(cell(res[m]) for m in PAIRED_MEASURES) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -114,7 +159,12 @@ def write_report(samples, out_dir) -> dict:
     summary = summarize(rows)
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(markdown_table(summary))
+    paired = paired_comparison(rows) if len(samples.predictions) > 1 else {}
+    if paired:
+        with open(os.path.join(out_dir, "paired.md"), "w") as f:
+            f.write(paired_table(paired, next(iter(samples.predictions))))
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
-        json.dump({"samples": len(samples), "skipped": samples.skipped, "summary": summary}, f, indent=1)
+        json.dump({"samples": len(samples), "skipped": samples.skipped, "summary": summary, "paired": paired}, f,
+                  indent=1)
     write_image(os.path.join(out_dir, "overlays.png"), overlays(samples))
     return summary

@@ -7,6 +7,7 @@ Per image, with Y the true and Y^ the predicted 68 x 2 points and (w, h) the tru
 | `nme_eq3` | ‖Y − Y^‖_F / √(w·h) | AFLFP eq. 3 as written: "the L2 norm of the matrix" |
 | `nme_box` | mean_i ‖y_i − y^_i‖ / √(w·h) | the usual per-point box-normalized error |
 | `nme_io` | mean_i ‖y_i − y^_i‖ / ‖y_36 − y_45‖ | inter-ocular (outer eye corners), as 300-W |
+| `nme_io_inner` | `nme_io` over points 17-67 | the 51 inner points: brows, nose, eyes, mouth (no jaw) |
 
 All are reported in percent; a table's value is the mean (and std) over images. Eq. 3's
 Frobenius norm grows with √68 ≈ 8.2 times a typical point error, which is why AFLFP's table
@@ -17,6 +18,7 @@ import numpy as np
 from .._core import InputError
 
 OUTER_EYE_CORNERS = (36, 45)
+INNER_POINTS = slice(17, 68)  # what the asymmetry measures read; the jaw line is ill-defined in a photo
 
 
 def _check(pred, truth):
@@ -35,7 +37,7 @@ def box_size(truth) -> np.ndarray:
 
 
 def nme(pred, truth) -> dict:
-    """{"nme_eq3", "nme_box", "nme_io"}: per-image arrays (N,) in percent."""
+    """{"nme_eq3", "nme_box", "nme_io", "nme_io_inner"}: per-image arrays (N,) in percent."""
     pred, truth = _check(pred, truth)
     err = np.linalg.norm(pred - truth, axis=2)                      # (N, 68)
     box = box_size(truth)
@@ -43,7 +45,7 @@ def nme(pred, truth) -> dict:
     if np.any(box <= 0) or np.any(io <= 0):
         raise InputError("NME: a true landmark set is degenerate (zero box or eye distance)")
     return {"nme_eq3": 100 * np.sqrt((err ** 2).sum(1)) / box, "nme_box": 100 * err.mean(1) / box,
-            "nme_io": 100 * err.mean(1) / io}
+            "nme_io": 100 * err.mean(1) / io, "nme_io_inner": 100 * err[:, INNER_POINTS].mean(1) / io}
 
 
 def subject_folds(subjects, k: int = 10, seed: int = 0) -> list:

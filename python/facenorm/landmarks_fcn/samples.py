@@ -75,6 +75,19 @@ class LandmarkSet:
             raise InputError(f"{path}: not a landmark sample file written by facenorm ({e})") from None
 
 
+def annotated_face_box(detector, image, truth):
+    """The detector's box holding most of the true points (several faces: the annotated one), or
+    None when no face is detected: what a landmarker would be given at inference."""
+    try:
+        boxes = detector.detect(image, "all")
+    except NoFaceError:
+        return None
+    if not boxes:
+        return None
+    return max(boxes, key=lambda b: np.sum((truth[:, 0] >= b.x0) & (truth[:, 0] < b.x1) &
+                                          (truth[:, 1] >= b.y0) & (truth[:, 1] < b.y1)))
+
+
 class _Builder:
     def __init__(self, detector, predictors=None):
         self.detector = detector
@@ -86,16 +99,10 @@ class _Builder:
 
     def add(self, image, truth, path, subject, group, label, box=None) -> bool:
         if box is None:
-            try:
-                boxes = self.detector.detect(image, "all")
-            except NoFaceError:
-                boxes = []
-            if not boxes:
+            box = annotated_face_box(self.detector, image, truth)
+            if box is None:
                 self.skipped.append((path, f"{group}: no face detected"))
                 return False
-            # the detection holding most of the true points (several faces: the annotated one)
-            box = max(boxes, key=lambda b: np.sum((truth[:, 0] >= b.x0) & (truth[:, 0] < b.x1) &
-                                                  (truth[:, 1] >= b.y0) & (truth[:, 1] < b.y1)))
         t = crop_transform(box)
         for name, predictor in self.predictors.items():
             self.predicted[name].append(np.asarray(predictor.predict(image, box), np.float32))

@@ -1,0 +1,72 @@
+"""facenorm train-landmark-refiner [IMG|DIR|LIST ...] [--annotated DIR ...] --out MODEL_DIR: fit
+the palsy-aware refinement of dlib's points (facenorm.landmark_refine) on normal faces (truth:
+dlib's points) and their palsy-like copies (truth: the transform's exact points), and/or
+annotated folders (docs/palsy.md)."""
+from .main import emit_json
+
+
+def register(sub):
+    p = sub.add_parser("train-landmark-refiner",
+                       help="fit the cascade that corrects dlib's points on drooping faces (minutes on CPU)")
+    p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST", help="normal faces (dlib labels + palsy copies)")
+    p.add_argument("--annotated", action="append", default=[], metavar="DIR",
+                   help="a folder of images with .pts or .npy landmarks (and optional meta.csv); repeatable")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    p.add_argument("--palsy-copies", default="both", choices=["both", "one", "none"],
+                   help="palsy-like copies of each normal face: both sides (default), one drawn per face, none")
+    p.add_argument("--samples", metavar="FILE.npz", help="keep the built samples here and reuse them when it exists")
+    p.add_argument("--limit", type=int, default=None, help="at most this many normal faces")
+    p.add_argument("--stages", type=int)
+    p.add_argument("--grid", type=int, help="cells per side about each point")
+    p.add_argument("--cell", type=int, help="cell side in canonical pixels (the template's eye corners are 80 apart)")
+    p.add_argument("--penalties", type=float, nargs="+", help="ridge penalties to choose from on the development split")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def build_refine_samples(args, progress=True):
+    import os
+
+    from .. import InputError
+    from ..data.inputs import collect_image_paths
+    from ..landmark_refine.samples import (RefineSet, refine_samples_from_annotations,
+                                           refine_samples_from_normal_faces)
+    from ..landmarks_fcn.annotations import read_annotated_folder
+
+    if args.samples and os.path.isfile(args.samples):
+        return RefineSet.load(args.samples)
+    if not args.inputs and not args.annotated:
+        raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")
+    sets = []
+    if args.inputs:
+        paths = collect_image_paths(args.inputs)[:args.limit]
+        sets.append(refine_samples_from_normal_faces(paths, args.palsy_copies, progress=progress))
+    for folder in args.annotated:
+        sets.append(refine_samples_from_annotations(read_annotated_folder(folder), progress=progress))
+    merged = sets[0]
+    for other in sets[1:]:
+        merged = merged.concatenated(other)
+    if args.samples:
+        merged.save(args.samples)
+    return merged
+
+
+def run(args) -> int:
+    from dataclasses import replace
+
+    from ..landmark_refine.training import RefinerSettings, train_refiner
+
+    given = {k: getattr(args, k) for k in ("stages", "grid", "cell", "seed") if getattr(args, k) is not None}
+    if args.penalties:
+        given["penalties"] = tuple(args.penalties)
+    settings = replace(RefinerSettings(), **given)
+    samples = build_refine_samples(args)
+    source = list(args.inputs) + [f"annotated:{a}" for a in args.annotated]
+    summary = train_refiner(samples, args.out, settings, source)
+    if args.json:
+        emit_json(summary)
+    else:
+        for h in summary["history"]:
+            print(f"stage {h['stage']}: development error (fraction of the eye-corner distance) {h['dev_error']}")
+    return 0

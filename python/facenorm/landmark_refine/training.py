@@ -1,0 +1,152 @@
+"""`facenorm train-landmark-refiner`: fit the refiner's cascade (model.py) on a RefineSet.
+
+Each stage: features at the current points of every training face (and its mirror image, so
+left and right droops are learned alike), the step to the truth in the canonical frame divided by
+the template's eye-corner distance, a ridge regression for each penalty of the grid, and for
+each a deadband (model.shrink); the pair with the lowest *balanced* development error is kept:
+half the mean error on normal faces plus half that on the others, so a correction that helps
+drooped faces is not bought with noise on normal ones. The points then move, and the next stage
+learns from where this one left them; a stage that does not lower the balanced error by 1% ends
+the cascade.
+"""
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .._core import InputError
+from .features import FeatureLayout, apply, canonical_template, shape_features
+from .model import Cascade, save_model, shrink
+from .ridge import RidgeProblem
+from .samples import RefineSet, mirrored
+
+
+@dataclass
+class RefinerSettings:
+    stages: int = 3
+    grid: int = 3
+    cell: int = 6
+    iod: float = 80.0
+    margin: int = 24
+    penalties: tuple = (3.0, 10.0, 30.0)
+    deadbands: tuple = (0.0, 0.002, 0.003, 0.004, 0.006)  # in eye-corner distances
+    mirror: bool = True
+    dev_fraction: float = 0.1
+    seed: int = 0
+
+    @property
+    def layout(self) -> FeatureLayout:
+        return FeatureLayout(self.grid, self.cell, self.iod, self.margin)
+
+
+def _features(images, shapes, truth, template, canvas, layout, desc, progress):
+    """(features (N, D), targets (N, 136), transforms (N, 2, 3))."""
+    from tqdm import tqdm
+
+    feats = np.empty((len(images), layout.length), np.float32)
+    targets = np.empty((len(images), 136), np.float64)
+    transforms = np.empty((len(images), 2, 3))
+    for i in tqdm(range(len(images)), desc=desc, unit="face", file=sys.stderr, disable=not progress, leave=False):
+        feats[i], transforms[i], canonical = shape_features(images[i], shapes[i], template, canvas, layout)
+        targets[i] = ((apply(transforms[i], truth[i]) - canonical) / layout.iod).reshape(-1)
+    return feats, targets, transforms
+
+
+def _moved(shapes, transforms, steps, iod):
+    from .features import invert
+    out = np.empty_like(shapes)
+    for i in range(len(shapes)):
+        canonical = apply(transforms[i], shapes[i]) + steps[i].reshape(68, 2) * iod
+        out[i] = apply(invert(transforms[i]), canonical)
+    return out
+
+
+def point_error(shapes, truth) -> np.ndarray:
+    """Mean point-to-point distance per face over the outer eye-corner distance of the truth."""
+    io = np.linalg.norm(truth[:, 45] - truth[:, 36], axis=1)
+    return np.linalg.norm(shapes - truth, axis=2).mean(1) / io
+
+
+def balanced_error(errors, groups) -> float:
+    normal = np.array([g == "normal" for g in groups])
+    if normal.all() or not normal.any():
+        return float(np.mean(errors))
+    return 0.5 * float(np.mean(errors[normal])) + 0.5 * float(np.mean(errors[~normal]))
+
+
+def _by_group(errors, groups) -> dict:
+    out = {"all": round(float(np.mean(errors)), 5)}
+    for g in sorted(set(groups)):
+        out[g] = round(float(np.mean([e for e, h in zip(errors, groups) if h == g])), 5)
+    return out
+
+
+def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, source=(),
+                  progress: bool = True) -> dict:
+    """Fit the cascade, write the model folder `out`, and return the summary (dev errors per
+    stage and group, in fractions of the inter-ocular distance)."""
+    from ..landmarks_fcn.training import subject_split
+
+    settings = settings or RefinerSettings()
+    if settings.stages < 1 or not settings.penalties:
+        raise InputError("refiner: expected at least one stage and one penalty")
+    started = time.perf_counter()
+    layout = settings.layout
+    train, dev = subject_split(samples.subjects, settings.dev_fraction, settings.seed)
+    if len(dev) == 0:
+        raise InputError("refiner: need faces of at least two subjects (one goes to the development split)")
+    images = [samples.images[i] for i in train]
+    start, truth = samples.start[train].copy(), samples.truth[train].copy()
+    if settings.mirror:
+        flips = [mirrored(im, s) + (mirrored(im, t)[1],) for im, s, t in zip(images, start, truth)]
+        images += [f[0] for f in flips]
+        start = np.concatenate([start, np.stack([f[1] for f in flips])])
+        truth = np.concatenate([truth, np.stack([f[2] for f in flips])])
+    dev_images = [samples.images[i] for i in dev]
+    dev_shapes, dev_truth = samples.start[dev].copy(), samples.truth[dev]
+    dev_groups = [samples.groups[i] for i in dev]
+    template, canvas = canonical_template(truth, layout)
+
+    shapes = start
+    errors = point_error(dev_shapes, dev_truth)
+    history = [{"stage": 0, "dev_error": _by_group(errors, dev_groups),
+                "dev_balanced": round(balanced_error(errors, dev_groups), 5)}]
+    stages = []
+    for stage in range(settings.stages):
+        x, y, transforms = _features(images, shapes, truth, template, canvas, layout,
+                                     f"stage {stage + 1}/{settings.stages}", progress)
+        dx, _, dev_transforms = _features(dev_images, dev_shapes, dev_truth, template, canvas, layout,
+                                          "development", progress)
+        problem = RidgeProblem(x, y)
+        best = None
+        for penalty in settings.penalties:
+            weights, bias = problem.solve(penalty)
+            steps = dx @ weights + bias
+            for deadband in settings.deadbands:
+                moved = _moved(dev_shapes, dev_transforms, shrink(steps, deadband), layout.iod)
+                errors = point_error(moved, dev_truth)
+                score = balanced_error(errors, dev_groups)
+                if best is None or score < best[0]:
+                    best = (score, penalty, deadband, weights, bias, moved, errors)
+        score, penalty, deadband, weights, bias, moved, errors = best
+        if stages and score > 0.99 * history[-1]["dev_balanced"]:
+            if progress:
+                print(f"stage {stage + 1} does not help on the development faces: the cascade ends", file=sys.stderr)
+            break
+        stages.append((weights, bias, deadband))
+        dev_shapes = moved
+        shapes = _moved(shapes, transforms, shrink(x @ weights + bias, deadband), layout.iod)
+        history.append({"stage": stage + 1, "penalty": penalty, "deadband": deadband,
+                        "dev_error": _by_group(errors, dev_groups), "dev_balanced": round(score, 5),
+                        "train_error": round(float(point_error(shapes, truth).mean()), 5)})
+        if progress:
+            print(f"stage {stage + 1}: penalty {penalty}, deadband {deadband}, development error "
+                  f"{history[-1]['dev_error']}", file=sys.stderr)
+    cascade = Cascade(template, canvas, layout, stages)
+    info = {"samples": len(samples), "train_faces": len(train), "dev_faces": len(dev), "mirror": settings.mirror,
+            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(settings).items()},
+            "history": history, "source": [str(s) for s in source],
+            "seconds": round(time.perf_counter() - started, 1)}
+    save_model(out, cascade, info)
+    return {"out": str(out), **info}
