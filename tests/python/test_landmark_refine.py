@@ -174,6 +174,8 @@ def test_commands_train_use_and_compare_the_refiner(shared_data, celeba_images, 
     assert summary["samples"] == 6 and (tmp_path / "s.npz").is_file()
     again = facenorm(*args)
     assert "refiner samples" not in again.stderr  # the cached samples were reused
+    cv = json.loads(facenorm(*args[:-1], "--folds", "3", "--out", str(tmp_path / "cv"), "--json").stdout)
+    assert cv["folds"] == 3 and cv["summary"]["all"]["refined"]["nme_io"]["n"] == 6
     bad = facenorm("train-landmark-refiner", "--out", str(tmp_path / "x"), check=False)
     assert bad.returncode == 1 and "expected normal face images" in bad.stderr
 
@@ -186,3 +188,22 @@ def test_commands_train_use_and_compare_the_refiner(shared_data, celeba_images, 
                               "--palsy-copies", "one", "--out", str(out), "--json").stdout)
     assert set(doc["summary"]["normal"]) == {"dlib", "refined"}
     assert "asymmetry error" in (out / "table.md").read_text()
+
+
+def test_cross_validation_compares_each_held_out_fold_with_dlib(tiny_refiner, tmp_path):
+    from facenorm.landmark_refine.crossval import cross_validate_refiner
+    from facenorm.landmark_refine.training import RefinerSettings
+
+    samples, _, _ = tiny_refiner
+    settings = RefinerSettings(stages=1, grid=1, penalties=(0.1,), deadbands=(0.0,))
+    doc = cross_validate_refiner(samples, tmp_path, settings, folds=2, progress=False)
+    assert doc["folds"] == 2 and set(doc["summary"]["all"]) == {"dlib", "refined"}
+    n = len(samples)
+    assert doc["summary"]["all"]["dlib"]["nme_io"]["n"] == n           # every sample held out once
+    assert doc["summary"]["normal"]["dlib"]["nme_io"]["mean"] == 0      # dlib's points are the truth there
+    assert (tmp_path / "fold_1" / "model.json").is_file() and (tmp_path / "paired.md").is_file()
+    import csv
+    rows = list(csv.DictReader(open(tmp_path / "crossval.csv")))
+    assert len(rows) == 2 * n and {r["fold"] for r in rows} == {"0", "1"}
+    again = cross_validate_refiner(samples, tmp_path, settings, folds=2, progress=False)  # folds reused
+    assert again["summary"] == doc["summary"]

@@ -1,7 +1,8 @@
 """facenorm train-landmark-refiner [IMG|DIR|LIST ...] [--annotated DIR ...] --out MODEL_DIR: fit
 the palsy-aware refinement of dlib's points (facenorm.landmark_refine) on normal faces (truth:
 dlib's points) and their palsy-like copies (truth: the transform's exact points), and/or
-annotated folders (docs/palsy.md)."""
+annotated folders; with --folds K the subject-independent K-fold cross-validation against dlib
+instead (docs/palsy.md)."""
 from .main import emit_json
 
 
@@ -16,6 +17,8 @@ def register(sub):
                    help="palsy-like copies of each normal face: both sides (default), one drawn per face, none")
     p.add_argument("--samples", metavar="FILE.npz", help="keep the built samples here and reuse them when it exists")
     p.add_argument("--limit", type=int, default=None, help="at most this many normal faces")
+    p.add_argument("--folds", type=int, default=0,
+                   help="K-fold cross-validation by subject against dlib instead of one model (crossval.md, paired.md)")
     p.add_argument("--stages", type=int)
     p.add_argument("--grid", type=int, help="cells per side about each point")
     p.add_argument("--cell", type=int, help="cell side in canonical pixels (the template's eye corners are 80 apart)")
@@ -63,6 +66,15 @@ def run(args) -> int:
     settings = replace(RefinerSettings(), **given)
     samples = build_refine_samples(args)
     source = list(args.inputs) + [f"annotated:{a}" for a in args.annotated]
+    if args.folds:
+        from ..landmark_refine.crossval import cross_validate_refiner
+        summary = cross_validate_refiner(samples, args.out, settings, args.folds, source)
+        if args.json:
+            emit_json(summary)
+        else:
+            with open(f"{args.out}/crossval.md") as f:
+                print(f.read(), end="")
+        return 0
     summary = train_refiner(samples, args.out, settings, source)
     if args.json:
         emit_json(summary)

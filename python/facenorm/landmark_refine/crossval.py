@@ -1,0 +1,58 @@
+"""Subject-independent k-fold cross-validation of the refiner (the AFLFP protocol, as
+`train-landmarks --folds` does for the FCN): one refiner per fold in out/fold_<i> (a finished
+fold is reused), each held-out fold refined by its own model and compared with dlib's points on
+the very same faces. Writes out/crossval.csv (one row per sample and landmarker), crossval.md
+(NME and asymmetry error by group) and paired.md (refined against dlib)."""
+import csv
+import os
+
+import numpy as np
+
+from ..landmarks_fcn.asymmetry_error import asymmetry_error
+from ..landmarks_fcn.evaluation import markdown_table, paired_comparison, paired_table, summarize
+from ..landmarks_fcn.nme import nme, subject_folds
+from .model import RefinedLandmarker
+from .samples import RefineSet
+from .training import RefinerSettings, train_refiner
+
+
+def _rows(fold, held: RefineSet, offset, predictions: dict) -> list:
+    rows = []
+    for name, pred in predictions.items():
+        errors = {**nme(pred, held.truth), "asym_err": asymmetry_error(pred, held.truth)}
+        rows += [{"sample": offset + i, "fold": fold, "subject": held.subjects[i], "group": held.groups[i],
+                  "landmarker": name, **{k: round(float(v[i]), 4) for k, v in errors.items()}}
+                 for i in range(len(held))]
+    return rows
+
+
+def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = None, folds: int = 10, source=(),
+                           progress: bool = True) -> dict:
+    settings = settings or RefinerSettings()
+    os.makedirs(out, exist_ok=True)
+    rows = {"dlib": [], "refined": []}
+    offset = 0
+    for f, (train, test) in enumerate(subject_folds(samples.subjects, folds, settings.seed)):
+        folder = os.path.join(out, f"fold_{f}")
+        if not os.path.isfile(os.path.join(folder, "model.json")):
+            train_refiner(samples.subset(train), folder, settings, source, progress)
+        cascade = RefinedLandmarker(folder).cascade
+        held = samples.subset(test)
+        refined = np.stack([cascade.refine(im, s) for im, s in zip(held.images, held.start)])
+        for r in _rows(f, held, offset, {"dlib": held.start, "refined": refined}):
+            rows[r["landmarker"]].append(r)
+        offset += len(held)
+    rows = rows["dlib"] + rows["refined"]  # the reference first: paired_comparison compares with it
+    tmp = os.path.join(out, ".crossval.csv.partial")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, os.path.join(out, "crossval.csv"))
+    summary, paired = summarize(rows), paired_comparison(rows)
+    with open(os.path.join(out, "crossval.md"), "w") as fh:
+        fh.write(f"{folds}-fold cross-validation by subject, {len(samples)} samples\n\n" + markdown_table(summary))
+    with open(os.path.join(out, "paired.md"), "w") as fh:
+        fh.write(paired_table(paired, "dlib"))
+    return {"out": os.path.abspath(out), "folds": folds, "samples": len(samples), "summary": summary,
+            "paired": paired}
