@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from ..lipdetect.atomic_files import atomic_write
 from ..landmarks_fcn.asymmetry_error import asymmetry_error
 from ..landmarks_fcn.evaluation import markdown_table, paired_comparison, paired_table, summarize
 from ..landmarks_fcn.nme import nme, subject_folds
@@ -43,12 +44,14 @@ def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = 
             rows[r["landmarker"]].append(r)
         offset += len(held)
     rows = rows["dlib"] + rows["refined"]  # the reference first: paired_comparison compares with it
-    tmp = os.path.join(out, ".crossval.csv.partial")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, os.path.join(out, "crossval.csv"))
+
+    def write_rows(tmp):
+        with open(tmp, "w", newline="") as fh:
+            table = csv.DictWriter(fh, list(rows[0]))
+            table.writeheader()
+            table.writerows(rows)
+
+    atomic_write(os.path.join(out, "crossval.csv"), write_rows)
     summary, paired = summarize(rows), paired_comparison(rows)
     with open(os.path.join(out, "crossval.md"), "w") as fh:
         fh.write(f"{folds}-fold cross-validation by subject, {len(samples)} samples\n\n" + markdown_table(summary))
