@@ -206,6 +206,7 @@ def test_asymmetry_error_is_what_a_lagging_landmarker_misses(pipeline, celeba_im
     assert by_hand > 1.0  # a half-caught droop misstates the asymmetry by over 1% of the eye distance
 
 
+@pytest.mark.filterwarnings("ignore:.*(zeros|too small).*:UserWarning")  # scipy's notes on 6 samples
 def test_paired_comparison_counts_and_tests_against_the_first_landmarker():
     from scipy.stats import wilcoxon
 
