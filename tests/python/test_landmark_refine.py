@@ -100,7 +100,7 @@ def test_tiny_training_lowers_the_training_error(tiny_refiner):
     assert {"normal", "palsy-left", "palsy-right"} <= set(summary["history"][0]["dev_error"])
 
 
-def test_model_folder_round_trip_and_checks(tiny_refiner, celeba_images):
+def test_model_folder_round_trip_and_checks(tiny_refiner, celeba_images, tmp_path):
     from facenorm import read_image
     from facenorm.detection import landmark_predictor
     from facenorm.landmark_refine import RefinedLandmarker
@@ -118,6 +118,12 @@ def test_model_folder_round_trip_and_checks(tiny_refiner, celeba_images):
         model.refine(image, face.landmarks[:10])
     spec = json.loads((out / "model.json").read_text())
     assert spec["format"] == "facenorm-landmark-refiner" and spec["stages"] == len(spec["history"]) - 1 >= 1
+    import shutil
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "model.json").write_text(json.dumps(dict(spec, stages=0)))
+    with pytest.raises(ModelError, match="stages"):
+        RefinedLandmarker(broken)
     with open(out / "refiner.npz", "ab") as f:
         f.write(b"x")
     with pytest.raises(ModelError, match="checksum"):

@@ -5,7 +5,7 @@ dlib's shape model pulls a drooping mouth corner or brow back towards a symmetri
 stage reads the image around the current points and moves them where the image puts them. On a
 normal face the training truth was dlib's own points, so the stages learned to leave it alone.
 
-A model folder holds `refiner.npz` (template, canvas, each stage's weights and bias) and
+A model folder holds `refiner.npz` (template, canvas, each stage's weights, bias and deadband) and
 `model.json` (format, version, feature layout, sha256 of refiner.npz). The default is
 models/landmark_refiner.
 """
@@ -99,8 +99,11 @@ class RefinedLandmarker:
         s = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-landmark-refiner", "docs/palsy.md")
         if WEIGHTS not in s.get("sha256", {}):
             raise ModelError(f"{self.model_dir}/model.json: lists no checksum for {WEIGHTS}")
+        stages = s.get("stages")
+        if not isinstance(stages, int) or stages < 1:
+            raise ModelError(f"{self.model_dir}/model.json: expected a positive number of stages, got {stages!r}")
         with np.load(os.path.join(self.model_dir, WEIGHTS), allow_pickle=False) as z:
-            self.cascade = Cascade.from_arrays(z, layout_of(s), int(s["stages"]))
+            self.cascade = Cascade.from_arrays(z, layout_of(s), stages)
         self.settings = s
         self.start = start or LandmarkPredictor()
 
