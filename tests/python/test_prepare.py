@@ -232,3 +232,17 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path, celeba_image
             np.testing.assert_array_equal(resumed.image(i), reference.image(i))
     with h5py.File(out, "r") as f:  # and no half-written tail survives either
         assert {f[n].shape[0] for n in ("images", "landmarks", "boxes", "pose", "records")} == {len(reference)}
+
+
+def test_prepare_with_the_refined_landmarker(tmp_path, capsys, frontal_faces):
+    copy_into(tmp_path / "photos", frontal_faces[:2])
+    out = tmp_path / "out.h5"
+    rc, document = run_cli(capsys, tmp_path / "photos", "--out", out, "--size", 256, "--landmark-model", "refined")
+    assert rc == 0 and document["written"] == 2
+    with h5py.File(out, "r") as f:
+        params = json.loads(f.attrs["params"])
+    assert params["landmark_model"] == "refined"
+    # another landmarker is another dataset: resuming with dlib's is refused
+    rc, document = run_cli(capsys, tmp_path / "photos", "--out", out, "--size", 256)
+    assert rc == 1 and "landmark_model" in document["error"]
+    assert "landmark_model" not in PrepareOptions().to_params()  # dlib files of earlier releases still resume

@@ -39,6 +39,9 @@ def register(sub):
     p.add_argument("--group", default="", help="value of the records' group column")
     p.add_argument("--split", default="", help="value of the records' split column (train, test...)")
     p.add_argument("--age-group", default="", help="value of the records' age_group column (child, adult)")
+    p.add_argument("--landmark-model", default="dlib", metavar="dlib|refined|fcn|DIR",
+                   help="landmarks of faces without a side-car file: dlib (default), refined (follows a droop: "
+                        "palsy data), fcn, or a model folder")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -50,7 +53,7 @@ def run(args) -> int:
     options = PrepareOptions(detector=args.detector, size=args.size, eye_distance=args.eye_distance,
                              crops=tuple(args.crops), max_yaw=args.max_yaw, max_pitch=args.max_pitch,
                              pose_filter=not args.no_pose_filter, group=args.group, split=args.split,
-                             age_group=args.age_group)
+                             age_group=args.age_group, landmark_model=args.landmark_model)
     summary = prepare_dataset(args.inputs, args.out, options, threads=args.threads)
     if args.json:
         emit_json(summary)

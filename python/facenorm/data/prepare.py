@@ -91,8 +91,8 @@ def _run(inputs, out, options, threads, progress, pipeline, sources, started) ->
         if pipeline is None and any(find_sidecar_landmarks(s) is None for s in todo):
             from ..pipeline import FacePipeline
 
-            pipeline = FacePipeline(detector=options.detector, policy="largest",
-                                    max_yaw=options.max_yaw, max_pitch=options.max_pitch)
+            pipeline = FacePipeline(detector=options.detector, landmark_model=options.landmark_model,
+                                    policy="largest", max_yaw=options.max_yaw, max_pitch=options.max_pitch)
         with _progress_bar(len(sources), resumed_from, progress) as bar, \
                 ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prepare") as pool:
             # A bounded window keeps the workers busy without holding every image in memory.

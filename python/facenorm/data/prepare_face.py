@@ -35,6 +35,7 @@ class PrepareOptions:
     group: str = ""
     split: str = ""
     age_group: str = ""    # e.g. child / adult: the lip detector's test_children / test_adults subsets
+    landmark_model: str = "dlib"  # or refined, fcn, a model folder (detection.landmark_predictor)
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -58,6 +59,8 @@ class PrepareOptions:
         params["crops"] = list(self.crops)
         if not self.age_group:  # files written before the option existed keep resuming
             del params["age_group"]
+        if self.landmark_model == "dlib":  # likewise
+            del params["landmark_model"]
         return params
 
 
