@@ -2,7 +2,6 @@
 hand computations, the ridge step against a NumPy reference, a tiny training run on real faces,
 the model folder's checks, and the shipped model against dlib on held-out drooped faces."""
 import json
-import os
 
 import cv2
 import numpy as np

@@ -57,8 +57,8 @@ class Cascade:
         moved = canonical + shrink(features @ weights + bias, deadband).reshape(68, 2) * self.layout.iod
         return apply(invert(transform), moved).astype(np.float32)
 
-    def refine(self, gray: np.ndarray, shape: np.ndarray, stages: int = None) -> np.ndarray:
-        for stage in range(len(self.stages) if stages is None else stages):
+    def refine(self, gray: np.ndarray, shape: np.ndarray) -> np.ndarray:
+        for stage in range(len(self.stages)):
             shape = self.step(gray, shape, stage)
         return shape
 

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .._core import InputError
-from .features import FeatureLayout, apply, canonical_template, shape_features
+from ..landmarks_fcn.nme import nme
+from .features import FeatureLayout, apply, canonical_template, invert, shape_features
 from .model import Cascade, save_model, shrink
 from .ridge import RidgeProblem
 from .samples import RefineSet, mirrored
@@ -54,7 +55,6 @@ def _features(images, shapes, truth, template, canvas, layout, desc, progress):
 
 
 def _moved(shapes, transforms, steps, iod):
-    from .features import invert
     out = np.empty_like(shapes)
     for i in range(len(shapes)):
         canonical = apply(transforms[i], shapes[i]) + steps[i].reshape(68, 2) * iod
@@ -63,9 +63,9 @@ def _moved(shapes, transforms, steps, iod):
 
 
 def point_error(shapes, truth) -> np.ndarray:
-    """Mean point-to-point distance per face over the outer eye-corner distance of the truth."""
-    io = np.linalg.norm(truth[:, 45] - truth[:, 36], axis=1)
-    return np.linalg.norm(shapes - truth, axis=2).mean(1) / io
+    """Mean point-to-point distance per face over the outer eye-corner distance of the truth
+    (nme_io as a fraction)."""
+    return nme(shapes, truth)["nme_io"] / 100
 
 
 def balanced_error(errors, groups) -> float:
