@@ -101,6 +101,16 @@ def search_path() -> list:
     return dirs
 
 
+def model_dir(name: str) -> str:
+    """The folder of facenorm's own trained model `name` (it holds a model.json): the first
+    search_path() directory that has `name/model.json`, else the source tree's models/name (so
+    that loading it names the missing folder and the command that makes one)."""
+    for d in search_path():
+        if (d / name / "model.json").is_file():
+            return str(d / name)
+    return str(_SOURCE_MODELS / name)
+
+
 def default_dest() -> Path:
     """Where fetch-models writes: <repo>/models in a source checkout, else the per-user directory."""
     return _SOURCE_MODELS if (_SOURCE_MODELS / "MANIFEST").exists() else _USER_MODELS

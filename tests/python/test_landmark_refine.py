@@ -53,6 +53,23 @@ def test_ridge_matches_the_closed_form():
     assert np.allclose(b, y.mean(0) - x.mean(0) @ ref, atol=1e-4)
 
 
+def test_dual_and_weighted_ridge_match_the_primal_closed_form():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(12, 40)).astype(np.float32)  # fewer samples than features: the dual form
+    y = rng.normal(size=(12, 4))
+    w = rng.uniform(0.5, 3.0, size=12)
+    problem = RidgeProblem(x, y, w)
+    assert problem.dual
+    weights, bias = problem.solve(0.3)
+    wn = w / w.mean()
+    mx, my = wn @ x / wn.sum(), wn @ y / wn.sum()
+    xc, yc = (x - mx) * np.sqrt(wn)[:, None], (y - my) * np.sqrt(wn)[:, None]
+    lam = 0.3 * np.trace(xc.T @ xc) / 40
+    ref = np.linalg.solve(xc.T @ xc + lam * np.eye(40), xc.T @ yc)
+    assert np.allclose(weights, ref, atol=1e-4)
+    assert np.allclose(bias, my - mx @ ref, atol=1e-4)
+
+
 def test_features_do_not_depend_on_the_photos_scale_and_roll(celeba_images, pipeline):
     from facenorm import read_image
 

@@ -12,7 +12,8 @@ import sys
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
                    "synth", "normalize", "lip_dataset", "fit_normal_model", "train_normalizer", "evaluate_normalizer",
-                   "train_landmarks", "train_landmark_refiner", "evaluate_landmarks", "train_parsing", "evaluate_parsing", "train", "evaluate",
+                   "train_landmarks", "train_landmark_refiner", "evaluate_landmarks", "train_palsy_assessment",
+                   "train_parsing", "evaluate_parsing", "train", "evaluate",
                    "classify", "demo", "fetch_models"]
 
 
@@ -23,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"facenorm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"facenorm.cli.{name}")
-        except ModuleNotFoundError as e:  # a command still being written must not break the others
-            if e.name != f"facenorm.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"facenorm.cli.{name}").register(sub)
     return parser
 
 

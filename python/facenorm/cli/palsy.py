@@ -1,5 +1,6 @@
-"""facenorm palsy IMG|DIR|LIST... [--ipd-mm X | --no-iris] [--model refined|dlib|fcn|DIR] [--csv FILE] [--draw DIR] --json:
-clinical asymmetry measures (docs/palsy.md)."""
+"""facenorm palsy IMG|DIR|LIST... [--ipd-mm X | --no-iris] [--model refined|dlib|fcn|DIR] [--assessment DIR|none]
+[--csv FILE] [--draw DIR] --json: clinical asymmetry measures and the palsy assessment (p_palsy,
+affected side, central or peripheral; docs/palsy.md)."""
 from .main import emit_json
 
 
@@ -17,6 +18,9 @@ def register(sub):
     p.add_argument("--parsing", nargs="?", const="default", metavar="DIR",
                    help="also parse the face (palsy-region FPP share per side; with --draw an overlay); "
                         "DIR: a `facenorm train-parsing` folder (default: models/palsy_parsing)")
+    p.add_argument("--assessment", default="default", metavar="DIR|none",
+                   help="palsy assessment model (p_palsy, side, type; default: models/palsy_assessment), "
+                        "or none to report the measures only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -39,16 +43,21 @@ def measure_image(path, pipeline, ipd_mm=None, use_iris=True):
 
 def _csv_rows(results):
     from ..palsy import MEASURES
-    header = ["path", "error", "unit", "asymmetry_index", "smile_angle_difference"]
+    from ..palsy.assessment import FEATURES
+    header = ["path", "error", "p_palsy", "side", "type", "p_type", "unit", "asymmetry_index",
+              "smile_angle_difference"]
     header += [f"{m}_{s}" for m in MEASURES for s in ("right", "left")]
+    header += [f"asym_{f}" for f in FEATURES]
     rows = [header]
     for r in results:
         if r.get("error"):
             rows.append([r["path"], r["error"]] + [""] * (len(header) - 2))
             continue
-        m = r["measures"]
-        rows.append([r["path"], "", m["unit"], m["asymmetry_index"], m["smile_angle_difference"]] +
-                    [m[s][name] for name in MEASURES for s in ("right", "left")])
+        m, a = r["measures"], r.get("assessment") or {}
+        rows.append([r["path"], "", a.get("p_palsy", ""), a.get("side", ""), a.get("type", ""), a.get("p_type", ""),
+                     m["unit"], m["asymmetry_index"], m["smile_angle_difference"]] +
+                    [m[s][name] for name in MEASURES for s in ("right", "left")] +
+                    [a.get("features", {}).get(f, "") for f in FEATURES])
     return rows
 
 
@@ -66,6 +75,10 @@ def run(args) -> int:
 
     paths = collect_image_paths(args.inputs)
     pipeline, results = FacePipeline(landmark_model=args.model), []
+    assessor = None
+    if args.assessment != "none":
+        from ..palsy.assessment import PalsyAssessor
+        assessor = PalsyAssessor(None if args.assessment == "default" else args.assessment)
     parser = None
     if args.parsing:
         from ..parsing.model import FaceParser
@@ -77,13 +90,15 @@ def run(args) -> int:
         except FacenormError as e:  # one bad photo does not stop a folder
             results.append({"path": path, "error": f"{type(e).__name__}: {e}"})
             continue
-        results.append({"path": path, "error": None, "measures": m.to_json()})
+        assessment = assessor.assess(landmarks) if assessor else None
+        results.append({"path": path, "error": None, "measures": m.to_json(),
+                        "assessment": assessment.to_json() if assessment else None})
         parsed = parse_photo(parser, image, landmarks) if parser else None
         if parsed is not None:
             results[-1]["parsing"] = parsed.summary()
         if args.draw:
             os.makedirs(args.draw, exist_ok=True)
-            write_image(str(Path(args.draw) / f"{Path(path).stem}_palsy.png"), draw_asymmetry(image, landmarks, m))
+            write_image(str(Path(args.draw) / f"{Path(path).stem}_palsy.png"), draw_asymmetry(image, landmarks, m, assessment))
             if parsed is not None:
                 write_image(str(Path(args.draw) / f"{Path(path).stem}_parsing.png"), parsed.overlay())
     if args.csv:
@@ -93,12 +108,16 @@ def run(args) -> int:
         os.replace(tmp, args.csv)
     if args.json:
         emit_json({"landmark_model": args.model, "parsing_model": parser.model_dir if parser else None,
+                   "assessment_model": assessor.model_dir if assessor else None,
                    "images": results})
     else:
         for r in results:
             m = r.get("measures")
+            a = r.get("assessment")
+            verdict = (f"; p(palsy) {a['p_palsy']:.2f}" + (f", {a['side']} side, {a['type']} (p {a['p_type']:.2f})"
+                                                          if a["side"] != "none" else "")) if a else ""
             print(f"{r['path']}: " + (r["error"] if r["error"] else
-                                      f"asymmetry index {m['asymmetry_index']:.1f}% ({m['unit']})"))
+                                      f"asymmetry index {m['asymmetry_index']:.1f}% ({m['unit']}){verdict}"))
     if results and all(r["error"] for r in results):
         return 1
     return 0

@@ -23,6 +23,10 @@ def register(sub):
     p.add_argument("--grid", type=int, help="cells per side about each point")
     p.add_argument("--cell", type=int, help="cell side in canonical pixels (the template's eye corners are 80 apart)")
     p.add_argument("--penalties", type=float, nargs="+", help="ridge penalties to choose from on the development split")
+    p.add_argument("--deadbands", type=float, nargs="+",
+                   help="deadbands (fractions of the eye-corner distance) to choose from on the development split")
+    p.add_argument("--annotated-weight", type=float,
+                   help="weight of each annotated photo against one synthetic sample in the fit (default 1)")
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -63,6 +67,10 @@ def run(args) -> int:
     given = {k: getattr(args, k) for k in ("stages", "grid", "cell", "seed") if getattr(args, k) is not None}
     if args.penalties:
         given["penalties"] = tuple(args.penalties)
+    if args.deadbands:
+        given["deadbands"] = tuple(args.deadbands)
+    if args.annotated_weight is not None:
+        given["annotated_weight"] = args.annotated_weight
     settings = replace(RefinerSettings(), **given)
     samples = build_refine_samples(args)
     source = list(args.inputs) + [f"annotated:{a}" for a in args.annotated]

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from ..lipdetect.atomic_files import atomic_write
+from ..files import atomic_write
 from ..landmarks_fcn.asymmetry_error import asymmetry_error
 from ..landmarks_fcn.evaluation import markdown_table, paired_comparison, paired_table, summarize
 from ..landmarks_fcn.nme import nme, subject_folds
@@ -32,6 +32,7 @@ def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = 
     settings = settings or RefinerSettings()
     os.makedirs(out, exist_ok=True)
     rows = {"dlib": [], "refined": []}
+    out_of_fold = samples.start.copy()
     offset = 0
     for f, (train, test) in enumerate(subject_folds(samples.subjects, folds, settings.seed)):
         folder = os.path.join(out, f"fold_{f}")
@@ -40,6 +41,7 @@ def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = 
         cascade = RefinedLandmarker(folder).cascade
         held = samples.subset(test)
         refined = np.stack([cascade.refine(im, s) for im, s in zip(held.images, held.start)])
+        out_of_fold[test] = refined
         for r in _rows(f, held, offset, {"dlib": held.start, "refined": refined}):
             rows[r["landmarker"]].append(r)
         offset += len(held)
@@ -52,6 +54,13 @@ def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = 
             table.writerows(rows)
 
     atomic_write(os.path.join(out, "crossval.csv"), write_rows)
+    # each sample's points from the fold that did not see it: what the palsy assessment learns from
+    def write_predictions(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, refined=out_of_fold, dlib=samples.start, truth=samples.truth,
+                     subjects=np.array(samples.subjects, dtype=str), groups=np.array(samples.groups, dtype=str))
+
+    atomic_write(os.path.join(out, "predictions.npz"), write_predictions)
     summary, paired = summarize(rows), paired_comparison(rows)
     with open(os.path.join(out, "crossval.md"), "w") as fh:
         fh.write(f"{folds}-fold cross-validation by subject, {len(samples)} samples\n\n" + markdown_table(summary))

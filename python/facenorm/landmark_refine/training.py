@@ -35,6 +35,7 @@ class RefinerSettings:
     mirror: bool = True
     dev_fraction: float = 0.1
     seed: int = 0
+    annotated_weight: float = 1.0  # weight of a hand-annotated photo against a synthetic sample
 
     @property
     def layout(self) -> FeatureLayout:
@@ -68,8 +69,12 @@ def point_error(shapes, truth) -> np.ndarray:
     return nme(shapes, truth)["nme_io"] / 100
 
 
+SYNTHETIC_GROUPS = ("normal", "palsy-left", "palsy-right")
+NORMAL_GROUPS = ("normal", "healthy")
+
+
 def balanced_error(errors, groups) -> float:
-    normal = np.array([g == "normal" for g in groups])
+    normal = np.array([g in NORMAL_GROUPS for g in groups])
     if normal.all() or not normal.any():
         return float(np.mean(errors))
     return 0.5 * float(np.mean(errors[normal])) + 0.5 * float(np.mean(errors[~normal]))
@@ -98,7 +103,9 @@ def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, sou
         raise InputError("refiner: need faces of at least two subjects (one goes to the development split)")
     images = [samples.images[i] for i in train]
     start, truth = samples.start[train].copy(), samples.truth[train].copy()
+    sample_weights = np.array([1.0 if samples.groups[i] in SYNTHETIC_GROUPS else settings.annotated_weight for i in train])
     if settings.mirror:
+        sample_weights = np.concatenate([sample_weights, sample_weights])
         flips = [mirrored(im, s) + (mirrored(im, t)[1],) for im, s, t in zip(images, start, truth)]
         images += [f[0] for f in flips]
         start = np.concatenate([start, np.stack([f[1] for f in flips])])
@@ -118,7 +125,7 @@ def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, sou
                                      f"stage {stage + 1}/{settings.stages}", progress)
         dx, _, dev_transforms = _features(dev_images, dev_shapes, dev_truth, template, canvas, layout,
                                           "development", progress)
-        problem = RidgeProblem(x, y)
+        problem = RidgeProblem(x, y, sample_weights)
         best = None
         for penalty in settings.penalties:
             weights, bias = problem.solve(penalty)

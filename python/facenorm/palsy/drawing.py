@@ -11,8 +11,9 @@ def _pt(p):
     return tuple(int(round(v)) for v in p)
 
 
-def draw_asymmetry(image: np.ndarray, landmarks: np.ndarray, m: AsymmetryMeasures) -> np.ndarray:
-    """A copy of `image` with the midline, each side's measured segments and a values panel."""
+def draw_asymmetry(image: np.ndarray, landmarks: np.ndarray, m: AsymmetryMeasures, assessment=None) -> np.ndarray:
+    """A copy of `image` with the midline, each side's measured segments and a values panel (with
+    the palsy assessment's verdict and evidence when given)."""
     out = image.copy()
     lm = landmarks.astype(np.float64)
     f = m.frame
@@ -33,20 +34,34 @@ def draw_asymmetry(image: np.ndarray, landmarks: np.ndarray, m: AsymmetryMeasure
     canthi = (lm[39] + lm[42]) / 2
     half = 0.6 * np.linalg.norm(lm[45] - lm[36])
     cv2.line(out, _pt(canthi - half * f.left), _pt(canthi + half * f.left), (200, 200, 200), 1, cv2.LINE_AA)
-    return np.hstack([out, _panel(image.shape[0], m)])
+    return np.hstack([out, _panel(image.shape[0], m, assessment)])
 
 
-def _panel(height: int, m: AsymmetryMeasures) -> np.ndarray:
-    scale = max(0.35, height / 1300)
-    line_h = int(26 * scale / 0.45)
-    width = int(420 * scale / 0.45)
-    panel = np.full((height, width, 3), 255, np.uint8)
+def _assessment_rows(a) -> list:
+    rows = ["", f"p(palsy) {a.p_palsy:.2f}"]
+    if a.side != "none":
+        rows.append(f"{a.side} side ({a.side_confidence:.2f}), {a.type} "
+                    f"({a.p_peripheral if a.type == 'peripheral' else 1 - a.p_peripheral:.2f})")
+    rows.append("(L-R)/eye-corner dist:")
+    rows += [f"  {k:10s} {100 * v:+6.1f}%" if k != "smile" else f"  {k:10s} {45 * v:+6.1f} deg"
+             for k, v in a.features.items()]
+    return rows
+
+
+def _panel(height: int, m: AsymmetryMeasures, assessment=None) -> np.ndarray:
     rows = [f"measure ({m.unit})   R     L", ""]
     for name in m.left:
         label = name.replace("_", " ").replace("palpebral fissure", "fissure")
         rows.append(f"{label[:20]:20s} {m.right[name]:6.1f} {m.left[name]:6.1f}")
     rows += ["", f"asymmetry index {m.asymmetry_index:.1f}%", f"smile angle diff {m.smile_angle_difference:.1f} deg",
              f"scale: {m.scale_source}"]
+    if assessment is not None:
+        rows += _assessment_rows(assessment)
+    # text size follows the photo, but every row must fit its height
+    scale = max(0.3, min(height / 1300, 0.45 * height / (26 * (len(rows) + 1))))
+    line_h = int(26 * scale / 0.45)
+    width = int(420 * scale / 0.45)
+    panel = np.full((height, width, 3), 255, np.uint8)
     for i, text in enumerate(rows):
         cv2.putText(panel, text, (6, line_h * (i + 1)), cv2.FONT_HERSHEY_PLAIN, scale * 2.0, (0, 0, 0),
                     max(1, int(scale * 2)), cv2.LINE_AA)

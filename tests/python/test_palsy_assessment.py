@@ -1,0 +1,120 @@
+"""The palsy assessment: the logistic fit against a slow reference, mirror consistency, folds by
+subject, calibration measured on folds of the real annotated photos (skipped without them)."""
+import numpy as np
+import pytest
+
+from facenorm._core import InputError, ModelError
+from facenorm.landmarks_fcn.nme import subject_folds
+from facenorm.palsy.assessment import FEATURES, PalsyAssessor, feature_vector, signed_asymmetries
+from facenorm.palsy.assessment_training import (AssessmentData, calibration_table, cross_validate_assessment,
+                                                fit_assessment)
+from facenorm.palsy.logistic import fit_logistic
+from facenorm.palsy.midline import mirror_landmarks
+
+
+@pytest.fixture(scope="module")
+def palda(shared_data):
+    from facenorm.landmarks_fcn.annotations import read_annotated_folder
+
+    root = shared_data / "palda_dev"
+    if not root.is_dir():
+        pytest.skip(f"real annotated palsy photos not found at {root}")
+    return [a for g in ("central", "peripheral", "healthy") for a in read_annotated_folder(root / g)]
+
+
+@pytest.fixture(scope="module")
+def palda_truth(palda):
+    """The assessment data on the hand-clicked points (no detector: fast, and the points are the
+    best a landmarker could give)."""
+    return AssessmentData(np.stack([a.landmarks for a in palda]), [a.group for a in palda],
+                          [a.subject for a in palda], truth=np.stack([a.landmarks for a in palda]))
+
+
+def test_logistic_fit_matches_a_generic_optimizer():
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3)) * [1.0, 3.0, 0.5] + [0.0, 2.0, -1.0]
+    y = (x @ [1.0, -0.4, 2.0] + rng.logistic(size=80) > -1.0).astype(float)
+    model = fit_logistic(x, y, ("a", "b", "c"), penalty=2.0)
+    z = (x - x.mean(0)) / x.std(0)
+
+    def loss(beta):  # the same penalized negative log-likelihood, written out
+        t = z @ beta[:3] + beta[3]
+        return np.sum(np.logaddexp(0, t) - y * t) + 1.0 * np.sum(beta[:3] ** 2)
+
+    ref = minimize(loss, np.zeros(4), method="BFGS", options={"gtol": 1e-9}).x
+    assert np.allclose(model.coef, ref[:3], atol=1e-4) and abs(model.intercept - ref[3]) < 1e-4
+    assert np.allclose(model.probability(x), 1 / (1 + np.exp(-(z @ ref[:3] + ref[3]))), atol=1e-5)
+
+
+def test_logistic_refuses_one_class_and_wrong_shapes():
+    with pytest.raises(InputError, match="both present"):
+        fit_logistic(np.zeros((5, 1)), np.ones(5), ("a",))
+    with pytest.raises(InputError, match="expected x"):
+        fit_logistic(np.zeros((5, 2)), np.array([0, 1, 0, 1, 0]), ("a",))
+
+
+def test_folds_never_share_a_subject(palda):
+    subjects = [a.subject for a in palda]
+    assert len(set(subjects)) < len(subjects)  # several photos of one person exist: the test can fail
+    for train, test in subject_folds(subjects, 5, 0):
+        assert not {subjects[i] for i in train} & {subjects[i] for i in test}
+        assert len(train) + len(test) == len(subjects)
+
+
+def test_mirrored_face_flips_the_side_and_keeps_p_palsy(palda_truth):
+    assessor = PalsyAssessor.from_spec(fit_assessment(palda_truth, 3.0))
+    palsy = [i for i, g in enumerate(palda_truth.groups) if g != "healthy"]
+    sides = set()
+    for i in palsy[:12]:
+        lm = palda_truth.landmarks[i]
+        width = int(lm[:, 0].max()) + 50
+        a, b = assessor.assess(lm), assessor.assess(mirror_landmarks(lm, width))
+        assert abs(a.p_palsy - b.p_palsy) < 1e-6 and abs(a.p_peripheral - b.p_peripheral) < 1e-6
+        assert np.allclose(feature_vector(lm), feature_vector(mirror_landmarks(lm, width)), atol=1e-6)
+        if a.side != "none":
+            assert {a.side, b.side} == {"left", "right"}
+            sides.add(a.side)
+    assert sides == {"left", "right"}  # both sides occur, so the flip is really tested
+
+
+def test_calibration_and_discrimination_on_held_out_folds(palda_truth):
+    cv = cross_validate_assessment(palda_truth, folds=5)
+    p, y = np.array(cv["out_of_fold"]["p_palsy"]), palda_truth.palsy
+    # out-of-fold, on hand-clicked points: calibrated in the large and in bins, and discriminating
+    assert abs(p.mean() - y.mean()) < 0.05
+    assert cv["brier_palsy"] < 0.12
+    for row in calibration_table(p, y, bins=4):
+        if row["n"] >= 10:
+            assert abs(row["predicted"] - row["observed"]) < 0.2, row
+    assert cv["auc_palsy"]["auc"] > 0.9
+    assert cv["auc_type"]["auc"] > 0.6  # peripheral palsy spares no forehead: brow asymmetry tells
+    assert set(cv["out_of_fold"]["fold"]) == set(range(5))
+
+
+def test_features_are_scale_free_and_signed():
+    from facenorm.palsy.midline import MIRROR
+    import facenorm as fn
+
+    shape = fn.generic_face_model_3d()[:, :2].astype(np.float64)
+    face = ((shape + shape[MIRROR] * [-1.0, 1.0]) / 2 * 100 + 256)
+    assert np.allclose(list(signed_asymmetries(face).values()), 0, atol=1e-9)
+    drooped = face.copy()
+    drooped[54, 1] += 6.0  # the subject's left mouth corner lower
+    s = signed_asymmetries(drooped)
+    assert s["corner"] > 0 and abs(s["brow"]) < 1e-9
+    big = signed_asymmetries(drooped * 3.0)
+    assert all(abs(big[f] - s[f]) < 1e-9 for f in FEATURES)
+
+
+def test_bad_model_and_landmarks_are_refused(tmp_path):
+    with pytest.raises(ModelError, match="train-palsy-assessment"):
+        PalsyAssessor(tmp_path)
+    (tmp_path / "model.json").write_text('{"format": "something else"}')
+    with pytest.raises(ModelError, match="expected format"):
+        PalsyAssessor(tmp_path)
+    with pytest.raises(InputError, match="68 finite"):
+        signed_asymmetries(np.zeros((5, 2)))
+    with pytest.raises(InputError, match="groups"):
+        AssessmentData(np.zeros((2, 68, 2)), ["healthy", "stroke"], ["a", "b"])
