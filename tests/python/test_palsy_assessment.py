@@ -118,3 +118,47 @@ def test_bad_model_and_landmarks_are_refused(tmp_path):
         signed_asymmetries(np.zeros((5, 2)))
     with pytest.raises(InputError, match="groups"):
         AssessmentData(np.zeros((2, 68, 2)), ["healthy", "stroke"], ["a", "b"])
+
+
+def test_shipped_refiner_chains_and_gates(repo_root, palda):
+    import facenorm as fn
+    from facenorm.detection import FaceDetector, landmark_predictor
+    from facenorm.landmark_refine.model import RefinedLandmarker
+    from facenorm.landmarks_fcn.samples import annotated_face_box
+
+    model = landmark_predictor("refined")
+    assert isinstance(model, RefinedLandmarker) and model.gate is not None
+    assert isinstance(model.start, RefinedLandmarker)  # dlib -> synthetic-droop refiner -> real-photo stage
+    detector, gates = FaceDetector(), []
+    for a in [a for a in palda if a.group == "peripheral"][:3] + [a for a in palda if a.group == "healthy"][:3]:
+        image = fn.read_image(a.path)
+        d = model.predict_detail(image, annotated_face_box(detector, image, a.landmarks))
+        assert 0.0 <= d.gate <= 1.0 and 0.0 <= d.p_palsy <= 1.0
+        assert np.allclose(d.points, d.start + d.gate * (d.full - d.start), atol=1e-3)
+        gates.append(d.gate)
+    assert max(gates) > min(gates)  # the gate does depend on the face
+
+
+def test_real_palsy_landmarks_beat_dlib_in_subject_cross_validation(palda, tmp_path):
+    """The shipped recipe, cross-validated by subject on the real annotated photos: the chained
+    refiner's out-of-fold points, gated by an out-of-fold palsy assessment, against dlib."""
+    from dataclasses import replace
+
+    from facenorm.landmark_refine.crossval import cross_validate_refiner
+    from facenorm.landmark_refine.model import RefinedLandmarker
+    from facenorm.landmark_refine.samples import refine_samples_from_annotations
+    from facenorm.models import model_dir
+    from facenorm.palsy.assessment_training import data_from_predictions
+
+    samples = refine_samples_from_annotations(palda, progress=False)
+    dlib = samples.start
+    first = RefinedLandmarker(model_dir("landmark_refiner_synthetic")).cascade
+    samples = replace(samples, start=np.stack([first.refine(im, s) for im, s in zip(samples.images, samples.start)]))
+    cross_validate_refiner(samples, tmp_path, folds=5, progress=False, dlib=dlib)
+    data = data_from_predictions(tmp_path / "predictions.npz")
+    cv = cross_validate_assessment(data, folds=5)
+    gated = next(r for r in cv["gate"] if (r["low"], r["high"]) == (0.5, 0.9))["nme_box_ratio_to_dlib"]
+    # measured: palsy 0.873, healthy 1.015 (central 0.873, peripheral 0.873); AUC 0.93
+    assert gated["palsy"] < 0.9 and gated["central"] < 0.92 and gated["peripheral"] < 0.92
+    assert gated["healthy"] < 1.05
+    assert cv["auc_palsy"]["auc"] > 0.88

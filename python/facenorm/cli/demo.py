@@ -81,7 +81,8 @@ def _palsy_landmarks_figure(report, index, droop, k, source):
     figure = report.image(f"{index:03d}_palsy_landmarks.png", draw_landmark_sets(droop.image, sets), caption, 420)
     return ("<p>Landmarks on the synthetic droop, whose true points are known: dlib's shape prior pulls the face "
             "back towards symmetry; the refined landmarker (dlib's points corrected by a cascade trained on "
-            "drooped faces, docs/palsy.md) follows the droop further.</p><div class='row'>" + figure + "</div>")
+            "drooped faces, then by a stage trained on real palsy photos where the face looks palsied, "
+            "docs/palsy.md) follows the droop further.</p><div class='row'>" + figure + "</div>")
 
 
 def _scoring_figures(report, index, aligned):

@@ -26,11 +26,20 @@ def register(sub):
 
 
 def measure_image(path, pipeline, ipd_mm=None, use_iris=True):
+    """(image, landmarks, measures, points for the assessment): the assessment reads a gated
+    refiner's whole correction (`full`), which tells palsy from healthy faces better than the
+    gated points do (docs/palsy.md); the measures and drawings use the reported points."""
     from .. import read_image
     from ..palsy import asymmetry_measures, scale_from_ipd, scale_from_iris
 
     image = read_image(path)
-    landmarks = pipeline.faces(image)[0].landmarks
+    box = pipeline.detector.detect(image, pipeline.policy)[0]
+    detail = getattr(pipeline.predictor, "predict_detail", None)
+    if detail:
+        d = detail(image, box)
+        landmarks, evidence = d.points, d.full
+    else:
+        landmarks = evidence = pipeline.predictor.predict(image, box)
     if ipd_mm:
         k, source = scale_from_ipd(landmarks, ipd_mm), f"ipd {ipd_mm:g} mm"
     elif use_iris:
@@ -38,7 +47,7 @@ def measure_image(path, pipeline, ipd_mm=None, use_iris=True):
         source = "iris 11.7 mm" if k else "none"
     else:
         k, source = None, "none"
-    return image, landmarks, asymmetry_measures(landmarks, k, source)
+    return image, landmarks, asymmetry_measures(landmarks, k, source), evidence
 
 
 def _csv_rows(results):
@@ -86,11 +95,11 @@ def run(args) -> int:
         parser = FaceParser(None if args.parsing == "default" else args.parsing)
     for path in tqdm(paths, desc="palsy", unit="img", file=sys.stderr, disable=len(paths) < 2):
         try:
-            image, landmarks, m = measure_image(path, pipeline, args.ipd_mm, not args.no_iris)
+            image, landmarks, m, evidence = measure_image(path, pipeline, args.ipd_mm, not args.no_iris)
         except FacenormError as e:  # one bad photo does not stop a folder
             results.append({"path": path, "error": f"{type(e).__name__}: {e}"})
             continue
-        assessment = assessor.assess(landmarks) if assessor else None
+        assessment = assessor.assess(evidence) if assessor else None
         results.append({"path": path, "error": None, "measures": m.to_json(),
                         "assessment": assessment.to_json() if assessment else None})
         parsed = parse_photo(parser, image, landmarks) if parser else None

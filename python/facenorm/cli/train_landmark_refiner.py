@@ -25,8 +25,18 @@ def register(sub):
     p.add_argument("--penalties", type=float, nargs="+", help="ridge penalties to choose from on the development split")
     p.add_argument("--deadbands", type=float, nargs="+",
                    help="deadbands (fractions of the eye-corner distance) to choose from on the development split")
+    p.add_argument("--perturbations", type=int,
+                   help="extra jittered dlib starts per annotated photo (default 0)")
     p.add_argument("--annotated-weight", type=float,
                    help="weight of each annotated photo against one synthetic sample in the fit (default 1)")
+    p.add_argument("--start", metavar="REFINER",
+                   help="learn from the points of this refiner (a model name such as landmark_refiner_synthetic, "
+                        "or a folder) instead of dlib's; the model chains it at inference")
+    p.add_argument("--gate", metavar="ASSESSMENT",
+                   help="apply the correction as far as this palsy assessment (a model name such as "
+                        "palsy_assessment, or a folder) finds the face palsied; see --gate-range")
+    p.add_argument("--gate-range", type=float, nargs=2, default=(0.4, 0.8), metavar=("LOW", "HIGH"),
+                   help="p_palsy at which the correction starts and is whole (default 0.4 0.8)")
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -59,6 +69,20 @@ def build_refine_samples(args, progress=True):
     return merged
 
 
+def started_from(samples, name):
+    """The samples with their start points moved by the refiner `name` (a chain's first link)."""
+    import os
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ..landmark_refine.model import chained_start
+
+    start = chained_start(name, os.getcwd())
+    moved = np.stack([start.cascade.refine(im, s) for im, s in zip(samples.images, samples.start)])
+    return replace(samples, start=moved.astype(np.float32))
+
+
 def run(args) -> int:
     from dataclasses import replace
 
@@ -71,19 +95,28 @@ def run(args) -> int:
         given["deadbands"] = tuple(args.deadbands)
     if args.annotated_weight is not None:
         given["annotated_weight"] = args.annotated_weight
+    if args.perturbations is not None:
+        given["perturbations"] = args.perturbations
     settings = replace(RefinerSettings(), **given)
     samples = build_refine_samples(args)
     source = list(args.inputs) + [f"annotated:{a}" for a in args.annotated]
+    dlib_points = samples.start
+    if args.start:
+        samples = started_from(samples, args.start)
     if args.folds:
         from ..landmark_refine.crossval import cross_validate_refiner
-        summary = cross_validate_refiner(samples, args.out, settings, args.folds, source)
+        summary = cross_validate_refiner(samples, args.out, settings, args.folds, source, dlib=dlib_points)
         if args.json:
             emit_json(summary)
         else:
             with open(f"{args.out}/crossval.md") as f:
                 print(f.read(), end="")
         return 0
-    summary = train_refiner(samples, args.out, settings, source)
+    gate = {"model": args.gate, "low": args.gate_range[0], "high": args.gate_range[1]} if args.gate else None
+    summary = train_refiner(samples, args.out, settings, source, gate=gate, start_model=args.start)
+    if gate:
+        from ..landmark_refine.model import RefinedLandmarker
+        RefinedLandmarker(args.out)  # the gate's model must load now, not at the first photo
     if args.json:
         emit_json(summary)
     else:

@@ -28,7 +28,10 @@ def _rows(fold, held: RefineSet, offset, predictions: dict) -> list:
 
 
 def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = None, folds: int = 10, source=(),
-                           progress: bool = True) -> dict:
+                           progress: bool = True, dlib=None) -> dict:
+    """dlib: dlib's own points where samples.start came from a chained refiner (the rows and
+    predictions.npz then compare with dlib, and keep the chain's start as `start`)."""
+    dlib = samples.start if dlib is None else np.asarray(dlib, np.float32)
     settings = settings or RefinerSettings()
     os.makedirs(out, exist_ok=True)
     rows = {"dlib": [], "refined": []}
@@ -42,7 +45,7 @@ def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = 
         held = samples.subset(test)
         refined = np.stack([cascade.refine(im, s) for im, s in zip(held.images, held.start)])
         out_of_fold[test] = refined
-        for r in _rows(f, held, offset, {"dlib": held.start, "refined": refined}):
+        for r in _rows(f, held, offset, {"dlib": dlib[test], "refined": refined}):
             rows[r["landmarker"]].append(r)
         offset += len(held)
     rows = rows["dlib"] + rows["refined"]  # the reference first: paired_comparison compares with it
@@ -57,7 +60,7 @@ def cross_validate_refiner(samples: RefineSet, out, settings: RefinerSettings = 
     # each sample's points from the fold that did not see it: what the palsy assessment learns from
     def write_predictions(tmp):
         with open(tmp, "wb") as fh:
-            np.savez(fh, refined=out_of_fold, dlib=samples.start, truth=samples.truth,
+            np.savez(fh, refined=out_of_fold, dlib=dlib, start=samples.start, truth=samples.truth,
                      subjects=np.array(samples.subjects, dtype=str), groups=np.array(samples.groups, dtype=str))
 
     atomic_write(os.path.join(out, "predictions.npz"), write_predictions)

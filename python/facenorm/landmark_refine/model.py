@@ -20,11 +20,9 @@ from .features import FeatureLayout, apply, invert, shape_features, to_gray
 FORMAT = "facenorm-landmark-refiner"
 VERSION = 1
 WEIGHTS = "refiner.npz"
-DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", "landmark_refiner")
-
-
 def default_model_dir() -> str:
-    return os.path.normpath(DEFAULT_MODEL)
+    from ..models import model_dir
+    return model_dir("landmark_refiner")
 
 
 def shrink(steps: np.ndarray, deadband: float) -> np.ndarray:
@@ -88,9 +86,62 @@ def layout_of(settings: dict) -> FeatureLayout:
         raise ModelError(f"refiner model.json: bad or missing feature layout ({e})") from None
 
 
+class Gate:
+    """How much of the cascade's correction a face gets: g = clip((p - low) / (high - low), 0, 1)
+    with p the palsy assessment's p_palsy on the fully refined points. The correction learned on
+    real palsy photos helps drooping, expressive faces and would only add noise to healthy ones,
+    so a face that does not look palsied keeps dlib's points (docs/palsy.md)."""
+
+    def __init__(self, spec: dict, folder: str):
+        from ..models import model_dir as find_model
+        from ..palsy.assessment import PalsyAssessor
+
+        try:
+            name, self.low, self.high = spec["model"], float(spec["low"]), float(spec["high"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelError(f"{folder}/model.json: gate: expected model, low and high ({e})") from None
+        if not 0.0 <= self.low < self.high <= 1.0:
+            raise ModelError(f"{folder}/model.json: gate: expected 0 <= low < high <= 1, got {self.low}, {self.high}")
+        path = os.path.join(folder, name)
+        self.assessor = PalsyAssessor(path if os.path.isdir(path) else find_model(name))
+        self.spec = {"model": name, "low": self.low, "high": self.high}
+
+    def weight(self, full: np.ndarray) -> tuple:
+        """(g in [0, 1], p_palsy) for fully refined points."""
+        p = self.assessor.assess(full).p_palsy
+        return float(np.clip((p - self.low) / (self.high - self.low), 0.0, 1.0)), p
+
+
+def chained_start(name: str, folder: str) -> "RefinedLandmarker":
+    """The refiner whose points this one starts from (a model name, or a folder relative to this
+    model's): one link only, so a chain cannot loop."""
+    from ..models import model_dir as find_model
+
+    path = os.path.join(folder, name)
+    start = RefinedLandmarker(path if os.path.isdir(path) else find_model(name))
+    if start.settings.get("start") or start.gate is not None:
+        raise ModelError(f"{folder}/model.json: its start model {start.model_dir} must be a plain refiner "
+                         "(no start of its own, no gate)")
+    return start
+
+
+def start_points(start, image: np.ndarray, dlib_points: np.ndarray) -> np.ndarray:
+    """What `start` (dlib's predictor or a chained refiner) gives from dlib's points on `image`."""
+    return start.refine(image, dlib_points) if isinstance(start, RefinedLandmarker) else dlib_points
+
+
+class RefinedPrediction:
+    """points: what predict() returns (dlib + g x the correction); full: the whole correction;
+    start: dlib's points; gate: g (1 without a gate); p_palsy: the gate's reading (None without)."""
+
+    def __init__(self, points, full, start, gate, p_palsy):
+        self.points, self.full, self.start, self.gate, self.p_palsy = points, full, start, gate, p_palsy
+
+
 class RefinedLandmarker:
-    """predict(image, box) like dlib's predictor: dlib's points refined by the cascade. The
-    start predictor is dlib's default unless given (an object with predict(image, box))."""
+    """predict(image, box) like dlib's predictor: dlib's points refined by the cascade (and, when
+    the model has a gate, only as far as the face looks palsied). The start predictor is dlib's
+    default unless given (an object with predict(image, box))."""
 
     def __init__(self, model_dir=None, start=None):
         from ..detection import LandmarkPredictor
@@ -105,7 +156,8 @@ class RefinedLandmarker:
         with np.load(os.path.join(self.model_dir, WEIGHTS), allow_pickle=False) as z:
             self.cascade = Cascade.from_arrays(z, layout_of(s), stages)
         self.settings = s
-        self.start = start or LandmarkPredictor()
+        self.start = start or (chained_start(s["start"], self.model_dir) if s.get("start") else LandmarkPredictor())
+        self.gate = Gate(s["gate"], self.model_dir) if s.get("gate") else None
 
     def __repr__(self) -> str:
         return f"RefinedLandmarker({self.model_dir!r}, stages={len(self.cascade.stages)})"
@@ -119,7 +171,16 @@ class RefinedLandmarker:
 
     def predict(self, image: np.ndarray, box) -> np.ndarray:
         """float32 (68, 2) image pixels for the face in `box`."""
-        return self.refine(image, self.start.predict(image, box))
+        return self.predict_detail(image, box).points
+
+    def predict_detail(self, image: np.ndarray, box) -> RefinedPrediction:
+        """The points with what made them: dlib's start, the full correction and the gate."""
+        start = np.asarray(self.start.predict(image, box), np.float32)
+        full = self.refine(image, start)
+        if self.gate is None:
+            return RefinedPrediction(full, full, start, 1.0, None)
+        g, p = self.gate.weight(full)
+        return RefinedPrediction((start + g * (full - start)).astype(np.float32), full, start, g, p)
 
 
 def save_model(out, cascade: Cascade, info: dict) -> str:

@@ -36,6 +36,8 @@ class RefinerSettings:
     dev_fraction: float = 0.1
     seed: int = 0
     annotated_weight: float = 1.0  # weight of a hand-annotated photo against a synthetic sample
+    perturbations: int = 0         # extra jittered starts per annotated photo (the SDM augmentation)
+    jitter: float = 0.03           # their shift (fraction of the eye-corner distance), scale and roll (radians)
 
     @property
     def layout(self) -> FeatureLayout:
@@ -63,6 +65,30 @@ def _moved(shapes, transforms, steps, iod):
     return out
 
 
+def _perturbed(images, start, truth, weights, annotated, settings):
+    """Each annotated sample `settings.perturbations` more
+    times, its start moved by a random similarity about its centre (shift, scale and roll of
+    about settings.jitter), so the stages learn to converge from where dlib might have been too.
+    The copies share the sample's weight equally, so the photo does not count more."""
+    rng = np.random.default_rng(settings.seed + 1)
+    k, j = settings.perturbations, settings.jitter
+    pick = np.nonzero(annotated)[0]
+    new_images, new_start, new_truth, new_weights = list(images), [start], [truth], weights.copy()
+    for i in pick:
+        new_weights[i] = weights[i] / (k + 1)
+        iod = float(np.linalg.norm(start[i][45] - start[i][36]))
+        centre = start[i].mean(0)
+        for _ in range(k):
+            angle, scale = rng.normal(0, j), 1 + rng.normal(0, j)
+            rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+            moved = (start[i] - centre) @ rot.T + centre + rng.normal(0, j * iod, 2)
+            new_images.append(images[i])
+            new_start.append(moved[None].astype(np.float32))
+            new_truth.append(truth[i][None])
+            new_weights = np.append(new_weights, weights[i] / (k + 1))
+    return new_images, np.concatenate(new_start), np.concatenate(new_truth), new_weights
+
+
 def point_error(shapes, truth) -> np.ndarray:
     """Mean point-to-point distance per face over the outer eye-corner distance of the truth
     (nme_io as a fraction)."""
@@ -88,9 +114,11 @@ def _by_group(errors, groups) -> dict:
 
 
 def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, source=(),
-                  progress: bool = True) -> dict:
+                  progress: bool = True, gate: dict = None, start_model: str = None) -> dict:
     """Fit the cascade, write the model folder `out`, and return the summary (dev errors per
-    stage and group, in fractions of the inter-ocular distance)."""
+    stage and group, in fractions of the inter-ocular distance). gate: {"model", "low", "high"}
+    (model.Gate) written into model.json, or None; start_model: the refiner the samples' start points
+    came from (model.chained_start), or None for dlib's."""
     from ..landmarks_fcn.training import subject_split
 
     settings = settings or RefinerSettings()
@@ -103,13 +131,17 @@ def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, sou
         raise InputError("refiner: need faces of at least two subjects (one goes to the development split)")
     images = [samples.images[i] for i in train]
     start, truth = samples.start[train].copy(), samples.truth[train].copy()
-    sample_weights = np.array([1.0 if samples.groups[i] in SYNTHETIC_GROUPS else settings.annotated_weight for i in train])
+    annotated = np.array([samples.groups[i] not in SYNTHETIC_GROUPS for i in train])
+    sample_weights = np.where(annotated, settings.annotated_weight, 1.0)
     if settings.mirror:
+        annotated = np.concatenate([annotated, annotated])
         sample_weights = np.concatenate([sample_weights, sample_weights])
         flips = [mirrored(im, s) + (mirrored(im, t)[1],) for im, s, t in zip(images, start, truth)]
         images += [f[0] for f in flips]
         start = np.concatenate([start, np.stack([f[1] for f in flips])])
         truth = np.concatenate([truth, np.stack([f[2] for f in flips])])
+    if settings.perturbations:
+        images, start, truth, sample_weights = _perturbed(images, start, truth, sample_weights, annotated, settings)
     dev_images = [samples.images[i] for i in dev]
     dev_shapes, dev_truth = samples.start[dev].copy(), samples.truth[dev]
     dev_groups = [samples.groups[i] for i in dev]
@@ -155,5 +187,9 @@ def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, sou
             "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(settings).items()},
             "history": history, "source": [str(s) for s in source],
             "seconds": round(time.perf_counter() - started, 1)}
+    if gate:
+        info["gate"] = dict(gate)
+    if start_model:
+        info["start"] = str(start_model)
     save_model(out, cascade, info)
     return {"out": str(out), **info}

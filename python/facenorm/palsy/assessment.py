@@ -12,11 +12,13 @@ they do not depend on the photo's scale; absolute values, so a mirrored face giv
 | excursion | abs(left - right commissure excursion) / io (one corner moves less in a smile) |
 | smile | abs(left - right smile angle) / 45 degrees |
 | lip | abs(left - right upper-lip height) / io |
+| tilt | abs(angle of the line through the mouth corners 48-54 to the face's lateral axis) / 45 degrees |
+| lip_centre | abs(lateral offset of the lip centre, mean of 51 and 57, from the midline) / io (pulled to the healthy side) |
 
 Each enters as log(feature + 0.01), so a coefficient reads per doubling-ish of the asymmetry,
 not dominated by a few extreme photos. `p_palsy` is a logistic regression on them; `type` a
-second one, fitted on palsy faces only: peripheral palsy paralyses the forehead too, central
-palsy spares it, so brow asymmetry weighs towards peripheral. The side is where the signed
+second one on the upper-face features (brow, eye), fitted on palsy faces only: peripheral palsy
+paralyses the forehead and the eye closure too, central palsy spares the upper face. The side is where the signed
 evidence points: the lower, less moving mouth corner, the wider eye and the lower brow are on
 the affected side (see `SIDE_SIGNS`). The model folder is models/palsy_assessment
 (`facenorm train-palsy-assessment`, card models/palsy_assessment.md).
@@ -33,24 +35,33 @@ from .measures import asymmetry_measures
 
 FORMAT = "facenorm-palsy-assessment"
 VERSION = 1
-FEATURES = ("brow", "eye", "corner", "excursion", "smile", "lip")
+FEATURES = ("brow", "eye", "corner", "excursion", "smile", "lip", "tilt", "lip_centre")
 _MEASURE_OF = {"brow": "brow_height", "eye": "palpebral_fissure_height", "corner": "commissure_height",
                "excursion": "commissure_excursion", "smile": "smile_angle", "lip": "upper_lip_height"}
+# central palsy spares the upper face, peripheral palsy takes the forehead and the eye closure too
+TYPE_FEATURES = ("brow", "eye")
 FLOOR = 0.01
 # sign of (left - right) that points to the subject's LEFT side being affected
-SIDE_SIGNS = {"brow": -1.0, "eye": +1.0, "corner": +1.0, "excursion": -1.0, "smile": -1.0, "lip": 0.0}
+SIDE_SIGNS = {"brow": -1.0, "eye": +1.0, "corner": +1.0, "excursion": -1.0, "smile": -1.0, "lip": 0.0,
+              "tilt": +1.0, "lip_centre": -1.0}
 
 
 def signed_asymmetries(landmarks: np.ndarray) -> dict:
-    """{feature: (left - right) / io} (smile: degrees / 45) of one face."""
+    """{feature: signed value} of one face: (left - right) / io for the measures (smile: degrees
+    / 45), the mouth line's tilt (> 0: the left corner lower) and the lip centre's offset (> 0:
+    towards the subject's left)."""
     lm = np.asarray(landmarks, np.float64)
     if lm.shape != (68, 2) or not np.all(np.isfinite(lm)):
         raise InputError(f"landmarks: expected 68 finite (x, y) points, got {lm.shape}")
     io = float(np.linalg.norm(lm[45] - lm[36]))
     if io < 1e-6:
         raise InputError("landmarks: the outer eye corners coincide")
-    d = asymmetry_measures(lm).difference
-    return {f: d[_MEASURE_OF[f]] / (45.0 if f == "smile" else io) for f in FEATURES}
+    m = asymmetry_measures(lm)
+    out = {f: m.difference[_MEASURE_OF[f]] / (45.0 if f == "smile" else io) for f in _MEASURE_OF}
+    c = m.frame.coords(lm)  # u towards the subject's left, v down
+    out["tilt"] = float(np.degrees(np.arctan2(c[54, 1] - c[48, 1], c[54, 0] - c[48, 0]))) / 45.0
+    out["lip_centre"] = float((c[51, 0] + c[57, 0]) / 2) / io
+    return out
 
 
 def feature_vector(landmarks: np.ndarray) -> np.ndarray:
@@ -63,6 +74,12 @@ def side_evidence(landmarks: np.ndarray, weights: dict) -> float:
     """> 0: the subject's left side looks affected, < 0: the right; weights per feature."""
     s = signed_asymmetries(landmarks)
     return float(sum(SIDE_SIGNS[f] * weights.get(f, 0.0) * s[f] for f in FEATURES))
+
+
+def annotated_side(landmarks: np.ndarray) -> str:
+    """The side that hand-clicked points show as affected: every signed asymmetry in units of 2%
+    of the eye-corner distance (1 degree of tilt or smile), summed with its clinical sign."""
+    return "left" if side_evidence(landmarks, {f: 50.0 for f in FEATURES}) > 0 else "right"
 
 
 @dataclass
@@ -113,15 +130,15 @@ class PalsyAssessor:
             raise ModelError(f"{path}: expected format {FORMAT} version {VERSION}")
         self.palsy = Logistic.from_json(spec.get("palsy", {}), f"{path}: palsy")
         self.type = Logistic.from_json(spec.get("type", {}), f"{path}: type")
-        if self.palsy.names != FEATURES or self.type.names != FEATURES:
-            raise ModelError(f"{path}: expected the features {', '.join(FEATURES)}")
+        if self.palsy.names != FEATURES or self.type.names != TYPE_FEATURES:
+            raise ModelError(f"{path}: expected the features {', '.join(FEATURES)} (type: {', '.join(TYPE_FEATURES)})")
         self.side_weights = {k: float(v) for k, v in spec.get("side_weights", {}).items()}
         self.spec = spec
 
     def assess(self, landmarks: np.ndarray) -> PalsyAssessment:
         x = feature_vector(landmarks)
         p = float(self.palsy.probability(x)[0])
-        q = float(self.type.probability(x)[0])
+        q = float(self.type.probability(x[[FEATURES.index(f) for f in TYPE_FEATURES]])[0])
         evidence = side_evidence(landmarks, self.side_weights)
         side = ("left" if evidence > 0 else "right") if p >= 0.5 and evidence != 0 else "none"
         confidence = float(1.0 / (1.0 + np.exp(-abs(evidence) * self.spec.get("side_scale", 1.0))))

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._core import InputError
-from .assessment import FEATURES, FORMAT, SIDE_SIGNS, VERSION, feature_vector, side_evidence, signed_asymmetries
+from .assessment import (FEATURES, FORMAT, SIDE_SIGNS, TYPE_FEATURES, VERSION, annotated_side, feature_vector, side_evidence,
+                         signed_asymmetries)
 from .logistic import fit_logistic
 
 PALSY_GROUPS = ("central", "peripheral")
 PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
+GATE_RANGES = ((0.0, 1e-9), (0.3, 0.7), (0.3, 0.8), (0.4, 0.8), (0.5, 0.8), (0.5, 0.9))
 
 
 @dataclass
@@ -31,6 +33,8 @@ class AssessmentData:
     subjects: list
     truth: np.ndarray = None     # (N, 68, 2) hand-clicked points, for the side agreement (optional)
     paths: list = field(default_factory=list)
+    start: np.ndarray = None     # (N, 68, 2) where the refinement started (the gate blends from there)
+    dlib: np.ndarray = None      # (N, 68, 2) dlib's points: the gate's table compares with them
 
     def __post_init__(self):
         unknown = sorted(set(self.groups) - set(PALSY_GROUPS) - {"healthy"})
@@ -67,7 +71,8 @@ def fit_assessment(data: AssessmentData, penalty: float) -> dict:
     x = _features(data.landmarks)
     palsy = fit_logistic(x, data.palsy, FEATURES, penalty)
     keep = data.palsy == 1
-    kind = fit_logistic(x[keep], data.peripheral[keep], FEATURES, penalty)
+    upper = [FEATURES.index(f) for f in TYPE_FEATURES]
+    kind = fit_logistic(x[keep][:, upper], data.peripheral[keep], TYPE_FEATURES, penalty)
     return {"format": FORMAT, "version": VERSION, "palsy": palsy.to_json(), "type": kind.to_json(),
             "side_weights": side_weights(data.landmarks[keep], palsy.coef), "penalty": penalty}
 
@@ -137,12 +142,35 @@ def cross_validate_assessment(data: AssessmentData, folds: int = 5, seed: int = 
                      for g in ("central", "peripheral", "healthy")},
     }
     if data.truth is not None:
-        truth_side = np.array([side_evidence(t, {f: 1.0 / 0.02 for f in FEATURES}) for t in data.truth])
-        agree = np.sign(e[palsy]) == np.sign(truth_side[palsy])
+        truth_side = np.array([annotated_side(t) for t in data.truth])
+        agree = np.where(e > 0, "left", "right")[palsy] == truth_side[palsy]
         result["side_agreement_with_truth"] = round(float(agree.mean()), 4)
+    if data.start is not None and data.truth is not None:
+        result["gate"] = gate_table(data, p)
     result["out_of_fold"] = {"p_palsy": p.round(4).tolist(), "p_peripheral": q.round(4).tolist(),
                              "fold": fold_of.tolist()}
     return result
+
+
+def gate_table(data: AssessmentData, p) -> list:
+    """For each (low, high) of GATE_RANGES: NME box of dlib + g x (refined - dlib), g =
+    clip((p - low) / (high - low), 0, 1) with the out-of-fold p_palsy, as a ratio to dlib's, per
+    group: how much of the correction each group keeps (model.Gate of the landmark refiner)."""
+    from ..landmarks_fcn.nme import nme
+
+    base = nme(data.start if data.dlib is None else data.dlib, data.truth)["nme_box"]
+    groups = np.array(data.groups)
+    rows = []
+    for low, high in GATE_RANGES:
+        g = np.clip((p - low) / (high - low), 0.0, 1.0)
+        blend = data.start + g[:, None, None] * (data.landmarks - data.start)
+        e = nme(blend, data.truth)["nme_box"]
+        ratio = {k: round(float(e[groups == k].mean() / base[groups == k].mean()), 4) for k in ("central", "peripheral", "healthy")}
+        palsy = groups != "healthy"
+        ratio["palsy"] = round(float(e[palsy].mean() / base[palsy].mean()), 4)
+        rows.append({"low": low, "high": round(high, 4), "nme_box_ratio_to_dlib": ratio,
+                     "nme_box": {k: round(float(e[groups == k].mean()), 4) for k in ("central", "peripheral", "healthy")}})
+    return rows
 
 
 def data_from_predictions(path) -> AssessmentData:
@@ -151,7 +179,7 @@ def data_from_predictions(path) -> AssessmentData:
     try:
         with np.load(path, allow_pickle=False) as z:
             return AssessmentData(z["refined"], [str(g) for g in z["groups"]], [str(s) for s in z["subjects"]],
-                                  truth=z["truth"])
+                                  truth=z["truth"], start=z["start"] if "start" in z else z["dlib"], dlib=z["dlib"])
     except (OSError, KeyError, ValueError) as e:
         raise InputError(f"{path}: not a predictions.npz of `facenorm train-landmark-refiner --folds` ({e})") from None
 

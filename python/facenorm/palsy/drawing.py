@@ -43,7 +43,7 @@ def _assessment_rows(a) -> list:
         rows.append(f"{a.side} side ({a.side_confidence:.2f}), {a.type} "
                     f"({a.p_peripheral if a.type == 'peripheral' else 1 - a.p_peripheral:.2f})")
     rows.append("(L-R)/eye-corner dist:")
-    rows += [f"  {k:10s} {100 * v:+6.1f}%" if k != "smile" else f"  {k:10s} {45 * v:+6.1f} deg"
+    rows += [f"  {k:10s} {100 * v:+6.1f}%" if k not in ("smile", "tilt") else f"  {k:10s} {45 * v:+6.1f} deg"
              for k, v in a.features.items()]
     return rows
 
