@@ -153,23 +153,31 @@ def cross_validate_assessment(data: AssessmentData, folds: int = 5, seed: int = 
 
 
 def gate_table(data: AssessmentData, p) -> list:
-    """For each (low, high) of GATE_RANGES: NME box of dlib + g x (refined - dlib), g =
-    clip((p - low) / (high - low), 0, 1) with the out-of-fold p_palsy, as a ratio to dlib's, per
-    group: how much of the correction each group keeps (model.Gate of the landmark refiner)."""
+    """For each (low, high) of GATE_RANGES, the points start + g x (refined - start), g =
+    clip((p - low) / (high - low), 0, 1) with the out-of-fold p_palsy, against the truth, per
+    group: NME box / inter-ocular / inner 51 and the asymmetry error (means, percent), NME box as a
+    ratio to dlib's, and on how many photos NME box beats dlib's (model.Gate of the refiner)."""
+    from ..landmarks_fcn.asymmetry_error import asymmetry_error
     from ..landmarks_fcn.nme import nme
 
-    base = nme(data.start if data.dlib is None else data.dlib, data.truth)["nme_box"]
+    dlib = data.start if data.dlib is None else data.dlib
+    base = nme(dlib, data.truth)["nme_box"]
     groups = np.array(data.groups)
+    sets = {"central": groups == "central", "peripheral": groups == "peripheral", "palsy": groups != "healthy",
+            "healthy": groups == "healthy"}
     rows = []
     for low, high in GATE_RANGES:
         g = np.clip((p - low) / (high - low), 0.0, 1.0)
         blend = data.start + g[:, None, None] * (data.landmarks - data.start)
-        e = nme(blend, data.truth)["nme_box"]
-        ratio = {k: round(float(e[groups == k].mean() / base[groups == k].mean()), 4) for k in ("central", "peripheral", "healthy")}
-        palsy = groups != "healthy"
-        ratio["palsy"] = round(float(e[palsy].mean() / base[palsy].mean()), 4)
-        rows.append({"low": low, "high": round(high, 4), "nme_box_ratio_to_dlib": ratio,
-                     "nme_box": {k: round(float(e[groups == k].mean()), 4) for k in ("central", "peripheral", "healthy")}})
+        e = nme(blend, data.truth)
+        e["asym_err"] = asymmetry_error(blend, data.truth)
+        rows.append({"low": low, "high": round(high, 4),
+                     "nme_box_ratio_to_dlib": {k: round(float(e["nme_box"][m].mean() / base[m].mean()), 4)
+                                               for k, m in sets.items()},
+                     "better_than_dlib": {k: f"{int((e['nme_box'][m] < base[m]).sum())} / {int(m.sum())}"
+                                          for k, m in sets.items()},
+                     "mean": {k: {name: round(float(v[m].mean()), 4) for name, v in e.items() if name != "nme_eq3"}
+                              for k, m in sets.items()}})
     return rows
 
 
