@@ -11,4 +11,5 @@ void bind_warp(pybind11::module_& m);
 void bind_lipsynth(pybind11::module_& m);
 void bind_score(pybind11::module_& m);
 void bind_normalize(pybind11::module_& m);
+void bind_shape_training(pybind11::module_& m);
 }  // namespace facenorm

@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   facenorm::bind_lipsynth(m);
   facenorm::bind_score(m);
   facenorm::bind_normalize(m);
+  facenorm::bind_shape_training(m);
 }

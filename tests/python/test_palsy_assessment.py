@@ -109,7 +109,7 @@ def test_features_are_scale_free_and_signed():
 
 
 def test_bad_model_and_landmarks_are_refused(tmp_path):
-    with pytest.raises(ModelError, match="train-palsy-assessment"):
+    with pytest.raises(FileNotFoundError, match="train-palsy-assessment"):
         PalsyAssessor(tmp_path)
     (tmp_path / "model.json").write_text('{"format": "something else"}')
     with pytest.raises(ModelError, match="expected format"):

@@ -12,7 +12,8 @@ import sys
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
                    "synth", "normalize", "lip_dataset", "fit_normal_model", "train_normalizer", "evaluate_normalizer",
-                   "train_landmarks", "train_landmark_refiner", "evaluate_landmarks", "train_palsy_assessment",
+                   "train_landmarks", "train_landmark_refiner", "train_shape_predictor", "evaluate_landmarks",
+                   "train_palsy_assessment",
                    "train_parsing", "evaluate_parsing", "train", "evaluate",
                    "classify", "demo", "fetch_models"]
 

@@ -23,13 +23,13 @@ evidence points: the lower, less moving mouth corner, the wider eye and the lowe
 the affected side (see `SIDE_SIGNS`). The model folder is models/palsy_assessment
 (`facenorm train-palsy-assessment`, card models/palsy_assessment.md).
 """
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._core import InputError, ModelError
+from ..models import read_model_folder
 from .logistic import Logistic
 from .measures import asymmetry_measures
 
@@ -107,14 +107,7 @@ class PalsyAssessor:
         from ..models import model_dir as find_model
         self.model_dir = os.fspath(model_dir) if model_dir is not None else find_model("palsy_assessment")
         path = os.path.join(self.model_dir, "model.json")
-        if not os.path.isfile(path):
-            raise ModelError(f"{self.model_dir}: no model.json; train one with `facenorm train-palsy-assessment` "
-                             "(docs/palsy.md)")
-        try:
-            with open(path) as f:
-                spec = json.load(f)
-        except (OSError, ValueError) as e:
-            raise ModelError(f"{path}: cannot read ({e})") from None
+        spec = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-palsy-assessment", "docs/palsy.md")
         self._load(spec, path)
 
     @classmethod
