@@ -162,3 +162,27 @@ def test_real_palsy_landmarks_beat_dlib_in_subject_cross_validation(palda, tmp_p
     assert gated["palsy"] < 0.9 and gated["central"] < 0.92 and gated["peripheral"] < 0.92
     assert gated["healthy"] < 1.05
     assert cv["auc_palsy"]["auc"] > 0.88
+
+
+def test_cli_trains_an_assessment_that_palsy_uses(shared_data, palda, tmp_path):
+    import json
+
+    from cli_runner import facenorm
+
+    root = shared_data / "palda_dev"
+    out = tmp_path / "assessment"
+    proc = facenorm("train-palsy-assessment", "--annotated", str(root / "central"), "--annotated",
+                    str(root / "peripheral"), "--annotated", str(root / "healthy"), "--model", "dlib",
+                    "--out", str(out), "--figure", str(tmp_path / "roc.png"), "--json")
+    doc = json.loads(proc.stdout)
+    assert doc["photos"] == 102 and 0.75 < doc["auc_palsy"]["auc"] < 1.0  # dlib's points: 0.87
+    assert (out / "model.json").is_file() and (tmp_path / "roc.png").stat().st_size > 10000
+    photo = next(a.path for a in palda if a.group == "peripheral")
+    run = facenorm("palsy", photo, "--model", "dlib", "--assessment", str(out), "--csv", str(tmp_path / "m.csv"),
+                   "--json")
+    image = json.loads(run.stdout)["images"][0]
+    assert set(image["assessment"]) >= {"p_palsy", "side", "type", "p_type", "features"}
+    header = (tmp_path / "m.csv").read_text().splitlines()[0].split(",")
+    assert header[:6] == ["path", "error", "p_palsy", "side", "type", "p_type"] and "asym_tilt" in header
+    bad = facenorm("train-palsy-assessment", "--out", str(tmp_path / "x"), "--json", check=False)
+    assert bad.returncode == 1 and json.loads(bad.stdout)["error_type"] == "InputError"

@@ -60,3 +60,18 @@ def test_bad_training_inputs_are_refused(faces, tmp_path):
         train_shape_predictor(faces.faces[:2], faces.boxes[:2], faces.points[:2], str(tmp_path / "no" / "x.dat"),
                               cascade_depth=1, trees_per_cascade_level=2, oversampling=1)
     assert not list(tmp_path.glob("*.dat"))
+
+
+def test_cli_trains_a_model_and_prints_one_json_document(celeba_images, tmp_path):
+    import json
+
+    from cli_runner import facenorm
+
+    out = tmp_path / "m.dat"
+    proc = facenorm("train-shape-predictor", *celeba_images[:3], "--no-palsy-copies", "--trees", "5",
+                    "--cascade-depth", "2", "--oversampling", "2", "--out", str(out), "--json")
+    doc = json.loads(proc.stdout)  # dlib's progress went to stderr
+    assert doc["samples"] == 6 and out.is_file()  # three faces, each mirrored
+    assert LandmarkPredictor(str(out)).model_path == str(out)  # loads: a 68-point model (checked at load)
+    bad = facenorm("train-shape-predictor", "--out", str(tmp_path / "x.dat"), "--json", check=False)
+    assert bad.returncode == 1 and json.loads(bad.stdout)["error_type"] == "InputError"

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 
 #include <dlib/image_processing/shape_predictor_trainer.h>
 
@@ -9,6 +10,22 @@
 #include "facenorm/errors.hpp"
 
 namespace facenorm {
+namespace {
+
+// dlib's trainer reports progress on std::cout; stdout belongs to the caller's output (one JSON
+// document under --json), so progress goes to stderr while the trainer runs.
+class CoutToCerr {
+ public:
+  CoutToCerr() : saved_(std::cout.rdbuf(std::cerr.rdbuf())) {}
+  ~CoutToCerr() { std::cout.rdbuf(saved_); }
+  CoutToCerr(const CoutToCerr&) = delete;
+  CoutToCerr& operator=(const CoutToCerr&) = delete;
+
+ private:
+  std::streambuf* saved_;
+};
+
+}  // namespace
 
 ShapeTrainingResult train_shape_predictor(const std::vector<cv::Mat>& gray, const std::vector<FaceBox>& boxes,
                                           const std::vector<Landmarks>& points,
@@ -49,7 +66,11 @@ ShapeTrainingResult train_shape_predictor(const std::vector<cv::Mat>& gray, cons
   trainer.set_num_threads(unsigned(options.threads));
   trainer.set_random_seed(options.seed);
   if (options.verbose) trainer.be_verbose();
-  dlib::shape_predictor model = trainer.train(images, objects);
+  dlib::shape_predictor model;
+  {
+    CoutToCerr progress_to_stderr;
+    model = trainer.train(images, objects);
+  }
 
   double sum = 0;
   size_t count = 0;

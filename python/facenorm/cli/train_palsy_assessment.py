@@ -18,8 +18,24 @@ def register(sub):
     p.add_argument("--folds", type=int, default=5, help="subject-disjoint folds of the cross-validation")
     p.add_argument("--out", required=True, metavar="DIR", help="model.json (with the cross-validated figures)")
     p.add_argument("--predictions", metavar="FILE.json", help="also write each photo's out-of-fold probabilities")
+    p.add_argument("--figure", metavar="FILE.png",
+                   help="ROC and calibration of the out-of-fold p_palsy (with --landmarks also on dlib's and the "
+                        "hand-clicked points, for comparison); no photo is drawn")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
+
+
+def _figure(data, cv, folds, path) -> None:
+    from dataclasses import replace
+
+    from ..palsy.assessment_training import cross_validate_assessment
+    from ..palsy.figures import roc_calibration_figure
+
+    curves = {"refined points": cv["out_of_fold"]["p_palsy"]}
+    for label, points in (("dlib's points", data.dlib), ("hand-clicked points", data.truth)):
+        if points is not None:
+            curves[label] = cross_validate_assessment(replace(data, landmarks=points), folds=folds)["out_of_fold"]["p_palsy"]
+    roc_calibration_figure(curves, data.palsy, path)
 
 
 def run(args) -> int:
@@ -49,6 +65,8 @@ def run(args) -> int:
     if args.predictions:  # per-photo figures stay where the user asks, never in a shipped model folder
         atomic_json(args.predictions, cv["out_of_fold"])
     atomic_json(os.path.join(args.out, "model.json"), spec)  # last: a folder with model.json is complete
+    if args.figure:
+        _figure(data, cv, args.folds, args.figure)
     summary = {"out": os.path.abspath(args.out), **spec["training"]["crossval"]}
     if args.json:
         emit_json(summary)

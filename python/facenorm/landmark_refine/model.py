@@ -20,6 +20,8 @@ from .features import FeatureLayout, apply, invert, shape_features, to_gray
 FORMAT = "facenorm-landmark-refiner"
 VERSION = 1
 WEIGHTS = "refiner.npz"
+
+
 def default_model_dir() -> str:
     from ..models import model_dir
     return model_dir("landmark_refiner")
@@ -90,7 +92,8 @@ class Gate:
     """How much of the cascade's correction a face gets: g = clip((p - low) / (high - low), 0, 1)
     with p the palsy assessment's p_palsy on the fully refined points. The correction learned on
     real palsy photos helps drooping, expressive faces and would only add noise to healthy ones,
-    so a face that does not look palsied keeps dlib's points (docs/palsy.md)."""
+    so a face that does not look palsied keeps its start points (dlib's, or the chained refiner's;
+    docs/palsy.md)."""
 
     def __init__(self, spec: dict, folder: str):
         from ..models import model_dir as find_model
@@ -125,14 +128,10 @@ def chained_start(name: str, folder: str) -> "RefinedLandmarker":
     return start
 
 
-def start_points(start, image: np.ndarray, dlib_points: np.ndarray) -> np.ndarray:
-    """What `start` (dlib's predictor or a chained refiner) gives from dlib's points on `image`."""
-    return start.refine(image, dlib_points) if isinstance(start, RefinedLandmarker) else dlib_points
-
-
 class RefinedPrediction:
-    """points: what predict() returns (dlib + g x the correction); full: the whole correction;
-    start: dlib's points; gate: g (1 without a gate); p_palsy: the gate's reading (None without)."""
+    """points: what predict() returns (start + g x the correction); full: the whole correction;
+    start: the start predictor's points (dlib's, or the chained refiner's); gate: g (1 without a
+    gate); p_palsy: the gate's reading (None without)."""
 
     def __init__(self, points, full, start, gate, p_palsy):
         self.points, self.full, self.start, self.gate, self.p_palsy = points, full, start, gate, p_palsy
@@ -174,7 +173,7 @@ class RefinedLandmarker:
         return self.predict_detail(image, box).points
 
     def predict_detail(self, image: np.ndarray, box) -> RefinedPrediction:
-        """The points with what made them: dlib's start, the full correction and the gate."""
+        """The points with what made them: the start, the full correction and the gate."""
         start = np.asarray(self.start.predict(image, box), np.float32)
         full = self.refine(image, start)
         if self.gate is None:

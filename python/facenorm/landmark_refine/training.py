@@ -66,10 +66,10 @@ def _moved(shapes, transforms, steps, iod):
 
 
 def _perturbed(images, start, truth, weights, annotated, settings):
-    """Each annotated sample `settings.perturbations` more
-    times, its start moved by a random similarity about its centre (shift, scale and roll of
-    about settings.jitter), so the stages learn to converge from where dlib might have been too.
-    The copies share the sample's weight equally, so the photo does not count more."""
+    """Each annotated sample `settings.perturbations` more times, its start moved by a random
+    similarity about its centre (shift, scale and roll of about settings.jitter), so the stages
+    learn to converge from where dlib might have been too. The copies share the sample's weight
+    equally, so the photo does not count more."""
     rng = np.random.default_rng(settings.seed + 1)
     k, j = settings.perturbations, settings.jitter
     pick = np.nonzero(annotated)[0]

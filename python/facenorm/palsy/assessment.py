@@ -18,9 +18,10 @@ they do not depend on the photo's scale; absolute values, so a mirrored face giv
 Each enters as log(feature + 0.01), so a coefficient reads per doubling-ish of the asymmetry,
 not dominated by a few extreme photos. `p_palsy` is a logistic regression on them; `type` a
 second one on the upper-face features (brow, eye), fitted on palsy faces only: peripheral palsy
-paralyses the forehead and the eye closure too, central palsy spares the upper face. The side is where the signed
-evidence points: the lower, less moving mouth corner, the wider eye and the lower brow are on
-the affected side (see `SIDE_SIGNS`). The model folder is models/palsy_assessment
+paralyses the forehead and the eye closure too, central palsy spares the upper face. The side
+is where the signed evidence points: the lower, less moving mouth corner, the wider eye, the
+lower brow, the mouth line tilted down and the lip centre pulled away are on the affected side
+(see `SIDE_SIGNS`). The model folder is models/palsy_assessment
 (`facenorm train-palsy-assessment`, card models/palsy_assessment.md).
 """
 import os

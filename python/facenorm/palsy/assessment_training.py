@@ -193,7 +193,8 @@ def data_from_predictions(path) -> AssessmentData:
 
 
 def data_from_annotations(annotated, model="refined", progress: bool = True) -> AssessmentData:
-    """Run the landmarker `model` on each annotated photo (the detector's box holding its points)."""
+    """Run the landmarker `model` on each annotated photo (the detector's box holding its points);
+    a gated refiner's whole correction, which is what the assessment reads at inference."""
     import sys
 
     from tqdm import tqdm
@@ -210,7 +211,9 @@ def data_from_annotations(annotated, model="refined", progress: bool = True) -> 
         if box is None:
             print(f"{a.path}: no face detected, left out", file=sys.stderr)
             continue
-        rows.append((predictor.predict(image, box), a.group, a.subject, a.landmarks, a.path))
+        detail = getattr(predictor, "predict_detail", None)
+        points = detail(image, box).full if detail else predictor.predict(image, box)
+        rows.append((points, a.group, a.subject, a.landmarks, a.path))
     if not rows:
         raise InputError("palsy assessment: no annotated photo with a detected face")
     lm, groups, subjects, truth, paths = zip(*rows)
