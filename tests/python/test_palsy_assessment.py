@@ -186,3 +186,20 @@ def test_cli_trains_an_assessment_that_palsy_uses(shared_data, palda, tmp_path):
     assert header[:6] == ["path", "error", "p_palsy", "side", "type", "p_type"] and "asym_tilt" in header
     bad = facenorm("train-palsy-assessment", "--out", str(tmp_path / "x"), "--json", check=False)
     assert bad.returncode == 1 and json.loads(bad.stdout)["error_type"] == "InputError"
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_strong_synthetic_droop_is_called_palsy_on_its_side(astronaut_path, pipeline, side):
+    import facenorm as fn
+    from facenorm.detection import landmark_predictor
+
+    image = fn.read_image(astronaut_path)
+    face = pipeline.faces(image)[0]
+    assessor = PalsyAssessor()
+    normal = assessor.assess(face.landmarks)
+    drooped = fn.palsy_transform(image, face.landmarks, side, 1.0)
+    box = fn.FaceDetector().detect(drooped.image, "largest")[0]
+    a = assessor.assess(landmark_predictor("refined").predict_detail(drooped.image, box).full)
+    # measured: the untouched face 0.15, a droop of either side 0.91-0.97 on its side
+    assert normal.p_palsy < 0.5 and normal.side == "none"
+    assert a.p_palsy > 0.8 and a.side == side

@@ -19,8 +19,8 @@ Each enters as log(feature + 0.01), so a coefficient reads per doubling-ish of t
 not dominated by a few extreme photos. `p_palsy` is a logistic regression on them; `type` a
 second one on the upper-face features (brow, eye), fitted on palsy faces only: peripheral palsy
 paralyses the forehead and the eye closure too, central palsy spares the upper face. The side
-is where the signed evidence points: the lower, less moving mouth corner, the wider eye, the
-lower brow, the mouth line tilted down and the lip centre pulled away are on the affected side
+is where the signed evidence points: the lower, less raised mouth corner, the mouth line tilted
+down, the lip centre pulled away and (at half weight) the wider eye are on the affected side
 (see `SIDE_SIGNS`). The model folder is models/palsy_assessment
 (`facenorm train-palsy-assessment`, card models/palsy_assessment.md).
 """
@@ -42,9 +42,18 @@ _MEASURE_OF = {"brow": "brow_height", "eye": "palpebral_fissure_height", "corner
 # central palsy spares the upper face, peripheral palsy takes the forehead and the eye closure too
 TYPE_FEATURES = ("brow", "eye")
 FLOOR = 0.01
-# sign of (left - right) that points to the subject's LEFT side being affected
-SIDE_SIGNS = {"brow": -1.0, "eye": +1.0, "corner": +1.0, "excursion": -1.0, "smile": -1.0, "lip": 0.0,
+# sign of (left - right) that points to the subject's LEFT side being affected, and how much each
+# feature counts in the side evidence. The mouth tells the side in both types (the corner lower
+# and less raised, the mouth line tilted down, the lip centre pulled to the healthy side, the
+# affected corner farther from the displaced centre); the eye (wider where it cannot close) only
+# in peripheral palsy, so it counts half; the brow and the upper lip did not agree with the
+# mouth's side on the real photos better than chance (docs/palsy.md), so they do not count.
+SIDE_SIGNS = {"brow": 0.0, "eye": +1.0, "corner": +1.0, "excursion": +1.0, "smile": -1.0, "lip": 0.0,
               "tilt": +1.0, "lip_centre": -1.0}
+SIDE_RELIABILITY = {"brow": 0.0, "eye": 0.5, "corner": 1.0, "excursion": 0.5, "smile": 1.0, "lip": 0.0,
+                    "tilt": 1.0, "lip_centre": 1.0}
+# typical sizes of the mouth's signed asymmetries, for the side the hand-clicked points show
+_MOUTH_SCALE = {"corner": 0.03, "tilt": 0.1, "smile": 0.1}
 
 
 def signed_asymmetries(landmarks: np.ndarray) -> dict:
@@ -78,9 +87,11 @@ def side_evidence(landmarks: np.ndarray, weights: dict) -> float:
 
 
 def annotated_side(landmarks: np.ndarray) -> str:
-    """The side that hand-clicked points show as affected: every signed asymmetry in units of 2%
-    of the eye-corner distance (1 degree of tilt or smile), summed with its clinical sign."""
-    return "left" if side_evidence(landmarks, {f: 50.0 for f in FEATURES}) > 0 else "right"
+    """The side that (hand-clicked) points show as affected, by the mouth alone: the corner that
+    sits lower, the line tilted down towards it, the smaller smile angle, each in its typical
+    size (3% of the eye-corner distance, 4.5 degrees, 4.5 degrees)."""
+    s = signed_asymmetries(landmarks)
+    return "left" if sum(SIDE_SIGNS[f] * s[f] / k for f, k in _MOUTH_SCALE.items()) > 0 else "right"
 
 
 @dataclass

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._core import InputError
-from .assessment import (FEATURES, FORMAT, SIDE_SIGNS, TYPE_FEATURES, VERSION, annotated_side, feature_vector, side_evidence,
-                         signed_asymmetries)
+from .assessment import (FEATURES, FORMAT, SIDE_RELIABILITY, TYPE_FEATURES, VERSION, annotated_side,
+                         feature_vector, side_evidence, signed_asymmetries)
 from .logistic import fit_logistic
 
 PALSY_GROUPS = ("central", "peripheral")
@@ -56,14 +56,12 @@ def _features(landmarks) -> np.ndarray:
     return np.stack([feature_vector(lm) for lm in landmarks])
 
 
-def side_weights(landmarks, palsy_coef) -> dict:
-    """Each feature's weight in the side evidence: its palsy coefficient where positive (how
-    diagnostic its asymmetry is), over the spread of its signed value, so the features add up in
-    comparable units."""
+def side_weights(landmarks) -> dict:
+    """Each feature's weight in the side evidence: its reliability (SIDE_RELIABILITY) over the
+    mean size of its signed value on palsy faces, so the features add up in comparable units."""
     signed = np.array([[signed_asymmetries(lm)[f] for f in FEATURES] for lm in landmarks])
     spread = np.maximum(np.abs(signed).mean(0), 1e-6)
-    return {f: round(float(max(c, 0.0) / s), 4) for f, c, s in zip(FEATURES, palsy_coef, spread)
-            if SIDE_SIGNS[f] != 0}
+    return {f: round(float(SIDE_RELIABILITY[f] / s), 4) for f, s in zip(FEATURES, spread) if SIDE_RELIABILITY[f] > 0}
 
 
 def fit_assessment(data: AssessmentData, penalty: float) -> dict:
@@ -74,7 +72,7 @@ def fit_assessment(data: AssessmentData, penalty: float) -> dict:
     upper = [FEATURES.index(f) for f in TYPE_FEATURES]
     kind = fit_logistic(x[keep][:, upper], data.peripheral[keep], TYPE_FEATURES, penalty)
     return {"format": FORMAT, "version": VERSION, "palsy": palsy.to_json(), "type": kind.to_json(),
-            "side_weights": side_weights(data.landmarks[keep], palsy.coef), "penalty": penalty}
+            "side_weights": side_weights(data.landmarks[keep]), "penalty": penalty}
 
 
 def calibration_table(p, y, bins: int = 5) -> list:
