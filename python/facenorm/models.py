@@ -111,6 +111,15 @@ def model_dir(name: str) -> str:
     return str(_SOURCE_MODELS / name)
 
 
+def model_file(name: str) -> Path:
+    """A single-file model of facenorm's own (e.g. normal_face_model.npz): the first
+    search_path() directory that has it, else the source tree's models/name."""
+    for d in search_path():
+        if (d / name).is_file():
+            return d / name
+    return _SOURCE_MODELS / name
+
+
 def default_dest() -> Path:
     """Where fetch-models writes: <repo>/models in a source checkout, else the per-user directory."""
     return _SOURCE_MODELS if (_SOURCE_MODELS / "MANIFEST").exists() else _USER_MODELS

@@ -5,10 +5,10 @@ import os
 
 def parsing_figures(report, index, image, landmarks, droop) -> str:
     """HTML for the photo and the palsy-like copy `droop` (its landmarks_after); "" without a model."""
-    from ..parsing.model import DEFAULT_MODEL, FaceParser
+    from ..parsing.model import FaceParser, default_model_dir
     from ..parsing.photo import parse_photo
 
-    if not os.path.isfile(os.path.join(DEFAULT_MODEL, "model.json")):
+    if not os.path.isfile(os.path.join(default_model_dir(), "model.json")):
         return ""
     parser = FaceParser()
     figures = []

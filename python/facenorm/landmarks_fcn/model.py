@@ -14,11 +14,11 @@ from .crop import SCALE, SHIFT_DOWN, SIDE, crop_transform, from_crop, gray_crop
 
 FORMAT = "facenorm-landmark-fcn"
 VERSION = 1
-DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", "landmark_fcn")
 
 
 def default_model_dir() -> str:
-    return os.path.normpath(DEFAULT_MODEL)
+    from ..models import model_dir
+    return model_dir("landmark_fcn")
 
 
 class FcnLandmarker:

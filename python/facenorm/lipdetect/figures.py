@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .._core import InputError, InputTypeError
-from .atomic_files import atomic_write
+from ..files import atomic_write
 from .tables import subset_title
 
 DPI = 150

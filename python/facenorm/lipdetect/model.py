@@ -19,12 +19,12 @@ FORMAT = "facenorm-lip-classifier"
 VERSION = 1
 COMMAND = "facenorm train"
 DOCS = "docs/lip_detection.md"
-DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", "lip_classifier")
 WEIGHTS = "weights.pt"
 
 
 def default_model_dir() -> str:
-    return os.path.normpath(DEFAULT_MODEL)
+    from ..models import model_dir
+    return model_dir("lip_classifier")
 
 
 def _face_geometry(pairs_params: dict) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence
 
 from .._core import InputError
-from .atomic_files import atomic_write_text
+from ..files import atomic_write_text
 from .evaluation import evaluate_lip_model
 from .training import LipTrainSettings, train_lip_classifier
 

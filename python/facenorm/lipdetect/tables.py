@@ -11,7 +11,7 @@ import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .._core import InputError
-from .atomic_files import atomic_write_text
+from ..files import atomic_write_text
 
 SUBSET_TITLES = {
     "train": "Training", "dev": "Development", "test": "Test", "test_cleft": "Test cleft lip",

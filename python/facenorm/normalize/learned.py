@@ -21,12 +21,8 @@ DEFAULT_MODEL_DIR = "learned_normalizer"
 
 
 def default_model_dir() -> str:
-    from .. import models
-    for folder in models.search_path():
-        candidate = os.path.join(folder, DEFAULT_MODEL_DIR)
-        if os.path.isfile(os.path.join(candidate, "model.json")):
-            return candidate
-    return os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", DEFAULT_MODEL_DIR)
+    from ..models import model_dir
+    return model_dir(DEFAULT_MODEL_DIR)
 
 
 def load_learned_model(folder) -> tuple:

@@ -71,12 +71,8 @@ def _digest(a: np.ndarray) -> str:
 
 def default_model_path() -> Path:
     """models/normal_face_model.npz next to the package (source tree) or in the models search path."""
-    from .. import models
-    for folder in models.search_path():
-        candidate = Path(folder) / DEFAULT_MODEL_NAME
-        if candidate.is_file():
-            return candidate
-    return Path(__file__).resolve().parents[3] / "models" / DEFAULT_MODEL_NAME
+    from ..models import model_file
+    return model_file(DEFAULT_MODEL_NAME)
 
 
 def load_normal_model(path=None) -> NormalFaceModel:

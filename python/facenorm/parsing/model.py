@@ -9,7 +9,11 @@ from ..models import read_model_folder
 from .labels import CLASSES
 from .training import FORMAT, VERSION
 
-DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", "palsy_parsing")
+
+
+def default_model_dir() -> str:
+    from ..models import model_dir
+    return model_dir("palsy_parsing")
 
 
 class FaceParser:
@@ -18,7 +22,7 @@ class FaceParser:
 
         from ..nets import _nets
 
-        self.model_dir = os.path.normpath(os.fspath(model_dir or DEFAULT_MODEL))
+        self.model_dir = os.path.normpath(os.fspath(model_dir or default_model_dir()))
         s = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-parsing", "docs/palsy.md")
         if s.get("classes") != list(CLASSES):
             raise InputError(f"{self.model_dir}: classes {s.get('classes')}, expected {list(CLASSES)}")
