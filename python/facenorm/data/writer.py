@@ -17,6 +17,7 @@ import numpy as np
 from .._core import DatasetError, InputError, __version__
 from .hdf5_files import dataset_errors, open_hdf5
 from .rows import record_row, skipped_row
+from .writer_lock import WriterLock
 from .schema import (COLUMNS_GROUP, CROPS_GROUP, DEFAULT_CROP_SIZE, GZIP_LEVEL, NO_PARENT, RECORD_DTYPE,
                      SCHEMA_VERSION, SKIPPED_DTYPE, check_schema, column_dataset_name, committed_record_count,
                      committed_row_count, crop_dataset_name, fixed_record_datasets, per_record_dataset_names)
@@ -51,9 +52,10 @@ def _stores_raw_chunks(ds: h5py.Dataset) -> bool:
 class DatasetWriter:
     """Appends records to one facenorm dataset file from ONE thread (h5py is not thread-parallel)."""
 
-    def __init__(self, h5: h5py.File, path: str):
+    def __init__(self, h5: h5py.File, path: str, lock: Optional[WriterLock] = None):
         self.h5 = h5
         self.path = path
+        self.lock = lock
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -65,9 +67,19 @@ class DatasetWriter:
         (N,), for values a reader wants for all N at once without parsing N `params` strings.
 
         The skeleton is built under a temporary name and renamed, so a kill during creation never
-        leaves a file without its schema attributes at `path`.
+        leaves a file without its schema attributes at `path`. The writer lock (writer_lock.py) is
+        taken first, so a second job on the same path is refused, never interleaved.
         """
         path = os.fspath(path)
+        lock = WriterLock(path)
+        try:
+            return cls._create_locked(path, lock, image_shape, crop_regions, crop_size, params, stage, columns)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _create_locked(cls, path, lock, image_shape, crop_regions, crop_size, params, stage, columns):
         if os.path.exists(path):
             raise DatasetError(f"{path}: already exists; open it with DatasetWriter.open to append")
         height, width = (int(v) for v in image_shape)
@@ -90,20 +102,27 @@ class DatasetWriter:
                 h5.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(TABLE_CHUNK_ROWS,))
             _describe(h5)
         os.replace(partial, path)
-        return cls.open(path)
+        return cls.open(path, _lock=lock)
 
     @classmethod
-    def open(cls, path) -> "DatasetWriter":
-        """Open an existing dataset for appending and drop any half-written record."""
+    def open(cls, path, _lock: Optional[WriterLock] = None) -> "DatasetWriter":
+        """Open an existing dataset for appending (taking the writer lock) and drop any
+        half-written record."""
         path = os.fspath(path)
-        h5 = open_hdf5(path, "a")
+        lock = _lock or WriterLock(path)
+        try:
+            h5 = open_hdf5(path, "a")
+        except BaseException:
+            lock.release()
+            raise
         try:
             with dataset_errors(path, "checking the schema"):
                 check_schema(h5, path)
                 _truncate_uncommitted(h5)
-            return cls(h5, path)
+            return cls(h5, path, lock)
         except BaseException:
             h5.close()
+            lock.release()
             raise
 
     @classmethod
@@ -201,9 +220,13 @@ class DatasetWriter:
 
     # -- lifetime --------------------------------------------------------------------------
     def close(self) -> None:
-        if self.h5.id.valid:
-            self.h5.flush()
-            self.h5.close()
+        try:
+            if self.h5.id.valid:
+                self.h5.flush()
+                self.h5.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     def __enter__(self):
         return self
