@@ -1,4 +1,5 @@
 """Detect -> landmarks -> pose for one image; the unit every command and batch job reuses."""
+import os
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -71,10 +72,10 @@ class FacePipeline:
         Bad files and faceless images give an ImageResult with `error` (the message) and
         `error_type` (the facenorm exception class name), so a batch never loses a record.
         """
-        path = source if isinstance(source, str) else "<array>"
-        result = ImageResult(path=str(path))
+        is_path = isinstance(source, (str, os.PathLike))
+        result = ImageResult(path=os.fspath(source) if is_path else "<array>")
         try:
-            image = _core.read_image(str(source)) if isinstance(source, str) else source
+            image = _core.read_image(os.fspath(source)) if is_path else source
             result.height, result.width = int(image.shape[0]), int(image.shape[1])
             if keep_image:
                 result.image = image

@@ -9,6 +9,8 @@ import json
 import math
 import sys
 
+from .._core import InputError
+
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
                    "synth", "normalize", "lip_dataset", "fit_normal_model", "train_normalizer", "evaluate_normalizer",
@@ -16,6 +18,11 @@ COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", 
                    "train_palsy_assessment",
                    "train_parsing", "evaluate_parsing", "train", "evaluate",
                    "classify", "demo", "fetch_models"]
+
+
+class UsageError(InputError):
+    """Arguments that contradict each other: exit status 2 like argparse's errors, with the --json
+    error document; an InputError, so library callers catch it as before."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +67,7 @@ def main(argv=None) -> int:
         print(f"facenorm {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
         if getattr(args, "json", False):
             emit_json({"error": str(e), "error_type": type(e).__name__})
-        return 1
+        return 2 if isinstance(e, UsageError) else 1
     except BrokenPipeError:  # e.g. `facenorm landmarks --json ... | head`
         sys.stderr.close()
         return 0

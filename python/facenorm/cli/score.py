@@ -55,9 +55,11 @@ def _landmarks_for(args, image):
 def run(args) -> int:
     from .. import InputError, read_image, write_image
 
+    from .main import UsageError
+
     if args.dataset:
         if args.image or args.reference:
-            raise InputError("--dataset scores a dataset file; do not also pass IMG or --reference")
+            raise UsageError("--dataset scores a dataset file; do not also pass IMG or --reference")
         from ..score.batch import score_dataset
         summary = score_dataset(args.dataset, reference_dataset=args.reference_dataset, region=args.region,
                                 method=args.method, colour=args.colour, erosion=args.erosion,
@@ -66,9 +68,9 @@ def run(args) -> int:
             emit_json(summary)
         return 0
     if not args.image:
-        raise InputError("score: expected IMG (and --reference NORM or --normalizer NAME), or --dataset FILE.h5")
+        raise UsageError("score: expected IMG (and --reference NORM or --normalizer NAME), or --dataset FILE.h5")
     if bool(args.reference) == bool(args.normalizer):
-        raise InputError("score: give exactly one of --reference IMG or --normalizer NAME")
+        raise UsageError("score: give exactly one of --reference IMG or --normalizer NAME")
     from ..score import Calibration, score_pair
     from ..report import score_figure
 
