@@ -2,6 +2,10 @@
 
 Importing this module imports torch (a second or two); `import facenorm` alone does not.
 Tensors cross into C++ without copies: both sides use the same libtorch.
+
+Importing it also calls `torch.set_flush_denormal(True)`, which is process-wide: denormal floats
+are flushed to zero in every torch computation of the process afterwards (see below for why).
+Call `torch.set_flush_denormal(False)` after the import if your own code needs them.
 """
 import numpy as np
 import torch

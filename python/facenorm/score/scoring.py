@@ -42,5 +42,6 @@ def anomaly_score_details(heatmap: np.ndarray, mask: Optional[np.ndarray] = None
 
 
 def anomaly_score(heatmap: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
-    """S = -ln(||H||_F / N) of eq. 6; larger = more normal. See anomaly_score_details."""
+    """S = -ln(||H||_F / N) of eq. 6; larger = more normal. The Frobenius norm, pixel count and
+    whether S was capped: facenorm.score.anomaly_score_details."""
     return anomaly_score_details(heatmap, mask).score
