@@ -35,20 +35,29 @@ def default_inputs() -> list:
 
 
 def _palsy_figure(report, index, image, landmarks):
-    """The clinical asymmetry measures on the photo and on a synthetic left palsy of it."""
-    from .. import palsy_transform
+    """The clinical asymmetry measures and the palsy assessment on the photo and on a synthetic
+    left palsy of it (the assessment left out when its model is missing)."""
+    from .. import ModelError, MissingFileError, palsy_transform
     from ..palsy import asymmetry_measures, draw_asymmetry, scale_from_iris
+    from ..palsy.assessment import PalsyAssessor
 
+    try:
+        assessor = PalsyAssessor()
+    except (ModelError, MissingFileError):
+        assessor = None
     k, _ = scale_from_iris(image, landmarks)
     source = "iris" if k else "none"
     droop = palsy_transform(image, landmarks, "left", 1.0)
     figures = []
     for name, img, lm in (("photo", image, landmarks), ("synthetic left palsy", droop.image, droop.landmarks_after)):
         m = asymmetry_measures(lm, k, source)
-        figures.append(report.image(f"{index:03d}_palsy_{len(figures)}.png", draw_asymmetry(img, lm, m),
-                                    f"{name}: asymmetry index {m.asymmetry_index:.1f}%", 420))
-    return ("<p>Facial-palsy asymmetry measures about the facial midline (docs/palsy.md), on the photo "
-            "and on a synthetic palsy-like droop of its left side.</p><div class='row'>" + "".join(figures) + "</div>"
+        a = assessor.assess(lm) if assessor else None
+        verdict = f"; p(palsy) {a.p_palsy:.2f}" + (f", {a.side} side" if a.side != "none" else "") if a else ""
+        figures.append(report.image(f"{index:03d}_palsy_{len(figures)}.png", draw_asymmetry(img, lm, m, a),
+                                    f"{name}: asymmetry index {m.asymmetry_index:.1f}%{verdict}", 420))
+    return ("<p>Facial-palsy asymmetry measures about the facial midline and the palsy assessment "
+            "(p_palsy, side, type; docs/palsy.md), on the photo and on a synthetic palsy-like droop of its "
+            "left side.</p><div class='row'>" + "".join(figures) + "</div>"
             + _palsy_landmarks_figure(report, index, droop, k, source)
             + parsing_figures(report, index, image, landmarks, droop))
 
