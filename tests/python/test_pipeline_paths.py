@@ -18,3 +18,18 @@ def test_contradicting_score_arguments_exit_2_with_json(astronaut_path):
                     check=False)
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["error_type"] == "UsageError"
+
+
+def test_normality_is_the_same_in_the_cli_and_the_api(pipeline, astronaut_path):
+    import facenorm as fn
+
+    proc = facenorm("score", astronaut_path, "--normalizer", "symmetry", "--region", "mouth_nose", "--json")
+    cli = json.loads(proc.stdout)
+    image = fn.read_image(astronaut_path)
+    landmarks = pipeline.faces(image)[0].landmarks
+    normalized = fn.normalize.get_normalizer("symmetry").normalize(image, landmarks).image
+    api = fn.score.score_pair(image, normalized, landmarks, region="mouth_nose", normalizer="symmetry")
+    assert cli["normality"] == api.normality  # no curve for symmetry: both None, with the reason
+    if api.normality is None:
+        assert cli["normality_note"] == api.normality_note and "calibrate-score" in api.normality_note
+    assert abs(cli["score"] - api.score) < 1e-4

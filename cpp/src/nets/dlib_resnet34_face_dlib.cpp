@@ -3,7 +3,7 @@
 // copied out and dlib's own forward pass for validation.
 #include <memory>
 
-#include "facenorm/nets/dlib_resnet_reader.hpp"
+#include "dlib_resnet_reader.hpp"  // private to the importers
 
 namespace facenorm {
 namespace {

@@ -27,13 +27,15 @@ class PairScore:
     mean_error_score: float   # S - ln(N)/2, resolution-free
     heatmap: np.ndarray       # float32 (H, W, C) or (H, W)
     mask: np.ndarray          # float32 (H, W)
+    normality_note: Optional[str] = None  # why normality is None
 
     def to_json(self) -> dict:
         """The `facenorm score --json` document (DESIGN.md keys first, then the details)."""
         return {"score": round(self.score, 6), "normality": self.normality, "region": self.region,
                 "normalizer": self.normalizer, "pixels": round(self.pixels, 3), "method": self.method,
                 "colour": self.colour, "erosion": self.erosion, "capped": self.capped,
-                "frobenius": round(self.frobenius, 6), "mean_error_score": round(self.mean_error_score, 6)}
+                "frobenius": round(self.frobenius, 6), "mean_error_score": round(self.mean_error_score, 6),
+                **({"normality_note": self.normality_note} if self.normality_note else {})}
 
 
 def eye_distance(landmarks: np.ndarray) -> float:
@@ -69,7 +71,11 @@ def score_pair(original: np.ndarray, normalized: np.ndarray, landmarks: np.ndarr
                calibration: Optional[Calibration] = None) -> PairScore:
     """Heatmap of original vs normalized, S inside `region` of the original's landmarks, and the
     normality from the calibration curve of (normalizer, method, colour, erosion, region),
-    evaluated with the pair resampled to the calibration faces' eye distance."""
+    evaluated with the pair resampled to the calibration faces' eye distance.
+
+    normalizer: what made `normalized` ("reference": a true normal twin; or the normalizer's
+    name, as `facenorm score --normalizer` passes it). Without a curve for it, normality is None
+    and normality_note says why, exactly as the CLI reports it."""
     mask = _core.region_mask(landmarks, original.shape[:2], region, soft_sigma)
     if method == "pse":  # the fused kernel: one pass, bit-identical to heatmap + score
         d, heatmap = _core.pse_score(original, normalized, mask, colour, erosion, True)
@@ -85,6 +91,9 @@ def score_pair(original: np.ndarray, normalized: np.ndarray, landmarks: np.ndarr
         x = details.mean_error_score if not target else canonical_mean_error_score(
             original, normalized, landmarks, region, method, colour, erosion, soft_sigma, float(target))
         normality = calibration.normality(key, x)
+    note = None if normality is not None else (
+        f"no normality calibration for normalizer '{normalizer}' ({method}, {colour}, erosion {erosion}, "
+        f"region {region}); make one with `facenorm calibrate-score` (docs/scoring.md)")
     return PairScore(details.score, normality, region, normalizer,
                      method, colour, int(erosion), details.pixels, details.frobenius, details.capped,
-                     details.mean_error_score, heatmap, mask)
+                     details.mean_error_score, heatmap, mask, note)
