@@ -31,15 +31,11 @@ def measure_image(path, pipeline, ipd_mm=None, use_iris=True):
     gated points do (docs/palsy.md); the measures and drawings use the reported points."""
     from .. import read_image
     from ..palsy import asymmetry_measures, scale_from_ipd, scale_from_iris
+    from ..palsy.assessment import assessment_points
 
     image = read_image(path)
     box = pipeline.detector.detect(image, pipeline.policy)[0]
-    detail = getattr(pipeline.predictor, "predict_detail", None)
-    if detail:
-        d = detail(image, box)
-        landmarks, evidence = d.points, d.full
-    else:
-        landmarks = evidence = pipeline.predictor.predict(image, box)
+    landmarks, evidence = assessment_points(pipeline.predictor, image, box)
     if ipd_mm:
         k, source = scale_from_ipd(landmarks, ipd_mm), f"ipd {ipd_mm:g} mm"
     elif use_iris:

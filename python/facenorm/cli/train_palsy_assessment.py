@@ -15,6 +15,11 @@ def register(sub):
                         "`train-landmark-refiner --folds` (predictions.npz); default: run --model on the photos")
     p.add_argument("--model", default="refined", metavar="refined|dlib|fcn|DIR",
                    help="landmarker run on the photos when --landmarks is not given (default refined)")
+    p.add_argument("--normal", nargs="+", default=[], metavar="IMG|DIR|LIST",
+                   help="normal faces of every age, extra healthy examples for p_palsy (their landmarks by --model; "
+                        "never in the evaluation)")
+    p.add_argument("--normal-weight", type=float, default=0.1,
+                   help="weight of each normal face against an annotated photo (default 0.1)")
     p.add_argument("--folds", type=int, default=5, help="subject-disjoint folds of the cross-validation")
     p.add_argument("--out", required=True, metavar="DIR", help="model.json (with the cross-validated figures)")
     p.add_argument("--predictions", metavar="FILE.json", help="also write each photo's out-of-fold probabilities")
@@ -32,6 +37,7 @@ def _figure(data, cv, folds, path) -> None:
     from ..palsy.figures import roc_calibration_figure
 
     curves = {"refined points": cv["out_of_fold"]["p_palsy"]}
+    data = replace(data, normal=None)  # the comparison curves: the annotated photos alone
     for label, points in (("dlib's points", data.dlib), ("hand-clicked points", data.truth)):
         if points is not None:
             curves[label] = cross_validate_assessment(replace(data, landmarks=points), folds=folds)["out_of_fold"]["p_palsy"]
@@ -54,12 +60,18 @@ def run(args) -> int:
         data = data_from_annotations(annotated, args.model)
     else:
         raise InputError("expected --annotated DIR (photos with landmarks and meta.csv) or --landmarks PRED.npz")
+    if args.normal:
+        from ..data.inputs import collect_image_paths
+        from ..palsy.assessment_training import normal_points
+        data.normal, data.normal_weight = normal_points(collect_image_paths(args.normal), args.model), args.normal_weight
     cv = cross_validate_assessment(data, folds=args.folds)
     spec = fit_assessment(data, cv["penalty"])
     spec["training"] = {"photos": len(data.groups), "subjects": len(set(data.subjects)),
                         "groups": {g: data.groups.count(g) for g in sorted(set(data.groups))},
                         "landmarks": args.landmarks or f"model {args.model}",
                         "source": list(args.annotated),
+                        "normal_faces": 0 if data.normal is None else len(data.normal),
+                        "normal_weight": args.normal_weight if args.normal else None,
                         "crossval": {k: v for k, v in cv.items() if k != "out_of_fold"}}
     os.makedirs(args.out, exist_ok=True)
     if args.predictions:  # per-photo figures stay where the user asks, never in a shipped model folder

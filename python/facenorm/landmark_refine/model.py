@@ -88,6 +88,18 @@ def layout_of(settings: dict) -> FeatureLayout:
         raise ModelError(f"refiner model.json: bad or missing feature layout ({e})") from None
 
 
+def gate_weight(p_palsy, low: float, high: float):
+    """g = clip((p_palsy - low) / (high - low), 0, 1): the share of the correction a face keeps
+    (scalar or array)."""
+    return np.clip((np.asarray(p_palsy, np.float64) - low) / (high - low), 0.0, 1.0)
+
+
+def gated(start: np.ndarray, full: np.ndarray, g) -> np.ndarray:
+    """start + g x (full - start), for one face (g scalar) or many (g of shape (N,))."""
+    g = np.asarray(g, np.float64)
+    return (start + (g[..., None, None] if g.ndim else g) * (full - start)).astype(np.float32)
+
+
 class Gate:
     """How much of the cascade's correction a face gets: g = clip((p - low) / (high - low), 0, 1)
     with p the palsy assessment's p_palsy on the fully refined points. The correction learned on
@@ -112,7 +124,7 @@ class Gate:
     def weight(self, full: np.ndarray) -> tuple:
         """(g in [0, 1], p_palsy) for fully refined points."""
         p = self.assessor.assess(full).p_palsy
-        return float(np.clip((p - self.low) / (self.high - self.low), 0.0, 1.0)), p
+        return float(gate_weight(p, self.low, self.high)), p
 
 
 def chained_start(name: str, folder: str) -> "RefinedLandmarker":
@@ -179,7 +191,7 @@ class RefinedLandmarker:
         if self.gate is None:
             return RefinedPrediction(full, full, start, 1.0, None)
         g, p = self.gate.weight(full)
-        return RefinedPrediction((start + g * (full - start)).astype(np.float32), full, start, g, p)
+        return RefinedPrediction(gated(start, full, g), full, start, g, p)
 
 
 def save_model(out, cascade: Cascade, info: dict) -> str:

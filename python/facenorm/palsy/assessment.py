@@ -86,6 +86,18 @@ def side_evidence(landmarks: np.ndarray, weights: dict) -> float:
     return float(sum(SIDE_SIGNS[f] * weights.get(f, 0.0) * s[f] for f in FEATURES))
 
 
+def assessment_points(predictor, image: np.ndarray, box) -> tuple:
+    """(the landmarks to report, the landmarks to assess) for one face: a gated refiner's points
+    and its whole correction (which separates palsy from healthy faces better, docs/palsy.md);
+    any other landmarker's points, twice."""
+    detail = getattr(predictor, "predict_detail", None)
+    if detail:
+        d = detail(image, box)
+        return d.points, d.full
+    points = predictor.predict(image, box)
+    return points, points
+
+
 def annotated_side(landmarks: np.ndarray) -> str:
     """The side that (hand-clicked) points show as affected, by the mouth alone: the corner that
     sits lower, the line tilted down towards it, the smaller smile angle, each in its typical

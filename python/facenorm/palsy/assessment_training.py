@@ -12,13 +12,13 @@ calibration table (predicted against observed frequency in bins), so "calibrated
 photos the models did not see. The ridge penalty is the one of PENALTIES with the lowest
 out-of-fold log loss. The shipped model is then fitted on all photos.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._core import InputError
 from .assessment import (FEATURES, FORMAT, SIDE_RELIABILITY, TYPE_FEATURES, VERSION, annotated_side,
-                         feature_vector, side_evidence, signed_asymmetries)
+                         assessment_points, feature_vector, side_evidence, signed_asymmetries)
 from .logistic import fit_logistic
 
 PALSY_GROUPS = ("central", "peripheral")
@@ -32,9 +32,10 @@ class AssessmentData:
     groups: list                 # "central", "peripheral", "healthy"
     subjects: list
     truth: np.ndarray = None     # (N, 68, 2) hand-clicked points, for the side agreement (optional)
-    paths: list = field(default_factory=list)
     start: np.ndarray = None     # (N, 68, 2) where the refinement started (the gate blends from there)
     dlib: np.ndarray = None      # (N, 68, 2) dlib's points: the gate's table compares with them
+    normal: np.ndarray = None    # (M, 68, 2) extra healthy faces (every age) for p_palsy's fit only
+    normal_weight: float = 0.1   # each one's weight against an annotated photo
 
     def __post_init__(self):
         unknown = sorted(set(self.groups) - set(PALSY_GROUPS) - {"healthy"})
@@ -65,9 +66,16 @@ def side_weights(landmarks) -> dict:
 
 
 def fit_assessment(data: AssessmentData, penalty: float) -> dict:
-    """model.json's content (without provenance) fitted on all of `data`."""
+    """model.json's content (without provenance) fitted on all of `data`. Extra normal faces
+    (data.normal) join p_palsy's fit as healthy examples at data.normal_weight each: a few dozen
+    healthy photos cannot show how asymmetric normal faces of every age are."""
     x = _features(data.landmarks)
-    palsy = fit_logistic(x, data.palsy, FEATURES, penalty)
+    if data.normal is not None and len(data.normal):
+        xn = _features(data.normal)
+        palsy = fit_logistic(np.vstack([x, xn]), np.concatenate([data.palsy, np.zeros(len(xn))]), FEATURES, penalty,
+                             weights=np.concatenate([np.ones(len(x)), np.full(len(xn), data.normal_weight)]))
+    else:
+        palsy = fit_logistic(x, data.palsy, FEATURES, penalty)
     keep = data.palsy == 1
     upper = [FEATURES.index(f) for f in TYPE_FEATURES]
     kind = fit_logistic(x[keep][:, upper], data.peripheral[keep], TYPE_FEATURES, penalty)
@@ -102,7 +110,8 @@ def out_of_fold(data: AssessmentData, penalty: float, folds: int, seed: int = 0)
     p, q, e, fold_of = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, int)
     for f, (train, test) in enumerate(subject_folds(data.subjects, folds, seed)):
         part = AssessmentData(data.landmarks[train], [data.groups[i] for i in train],
-                              [data.subjects[i] for i in train])
+                              [data.subjects[i] for i in train], normal=data.normal,
+                              normal_weight=data.normal_weight)
         assessor = PalsyAssessor.from_spec(fit_assessment(part, penalty))
         for i in test:
             a = assessor.assess(data.landmarks[i])
@@ -155,6 +164,7 @@ def gate_table(data: AssessmentData, p) -> list:
     clip((p - low) / (high - low), 0, 1) with the out-of-fold p_palsy, against the truth, per
     group: NME box / inter-ocular / inner 51 and the asymmetry error (means, percent), NME box as a
     ratio to dlib's, and on how many photos NME box beats dlib's (model.Gate of the refiner)."""
+    from ..landmark_refine.model import gate_weight, gated
     from ..landmarks_fcn.asymmetry_error import asymmetry_error
     from ..landmarks_fcn.nme import nme
 
@@ -165,8 +175,7 @@ def gate_table(data: AssessmentData, p) -> list:
             "healthy": groups == "healthy"}
     rows = []
     for low, high in GATE_RANGES:
-        g = np.clip((p - low) / (high - low), 0.0, 1.0)
-        blend = data.start + g[:, None, None] * (data.landmarks - data.start)
+        blend = gated(data.start, data.landmarks, gate_weight(p, low, high))
         e = nme(blend, data.truth)
         e["asym_err"] = asymmetry_error(blend, data.truth)
         rows.append({"low": low, "high": round(high, 4),
@@ -190,6 +199,30 @@ def data_from_predictions(path) -> AssessmentData:
         raise InputError(f"{path}: not a predictions.npz of `facenorm train-landmark-refiner --folds` ({e})") from None
 
 
+def normal_points(paths, model="refined", progress: bool = True) -> np.ndarray:
+    """(M, 68, 2) what the landmarker reads on normal photos for the assessment (faces the
+    detector misses are left out, said on stderr)."""
+    import sys
+
+    from tqdm import tqdm
+
+    from .. import FacenormError, read_image
+    from ..detection import FaceDetector, landmark_predictor
+
+    detector, predictor, out = FaceDetector(), landmark_predictor(model), []
+    for path in tqdm(paths, desc="normal faces", unit="img", file=sys.stderr, disable=not progress):
+        try:
+            image = read_image(path)
+            box = detector.detect(image, "largest")[0]
+        except FacenormError as e:
+            print(f"{path}: left out ({type(e).__name__}: {e})", file=sys.stderr)
+            continue
+        out.append(assessment_points(predictor, image, box)[1])
+    if not out:
+        raise InputError("palsy assessment: no face found in the normal photos")
+    return np.stack(out)
+
+
 def data_from_annotations(annotated, model="refined", progress: bool = True) -> AssessmentData:
     """Run the landmarker `model` on each annotated photo (the detector's box holding its points);
     a gated refiner's whole correction, which is what the assessment reads at inference."""
@@ -209,10 +242,8 @@ def data_from_annotations(annotated, model="refined", progress: bool = True) -> 
         if box is None:
             print(f"{a.path}: no face detected, left out", file=sys.stderr)
             continue
-        detail = getattr(predictor, "predict_detail", None)
-        points = detail(image, box).full if detail else predictor.predict(image, box)
-        rows.append((points, a.group, a.subject, a.landmarks, a.path))
+        rows.append((assessment_points(predictor, image, box)[1], a.group, a.subject, a.landmarks))
     if not rows:
         raise InputError("palsy assessment: no annotated photo with a detected face")
-    lm, groups, subjects, truth, paths = zip(*rows)
-    return AssessmentData(np.stack(lm), list(groups), list(subjects), np.stack(truth), list(paths))
+    lm, groups, subjects, truth = zip(*rows)
+    return AssessmentData(np.stack(lm), list(groups), list(subjects), np.stack(truth))
