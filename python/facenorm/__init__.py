@@ -37,14 +37,13 @@ from ._core import (  # noqa: F401  (the public API re-exports the core)
     get_num_threads,
     piecewise_affine_warp,
     delaunay_with_anchors,
-    lip_transform_v2_landmarks,
 )
 from .detection import FaceDetector, LandmarkPredictor  # noqa: F401
 from .arrays import as_rgb8  # noqa: F401
 from .pipeline import FaceRecord, ImageResult, FacePipeline  # noqa: F401
 from . import models  # noqa: F401
 from . import data  # noqa: F401  (HDF5 datasets: fn.data.Dataset, fn.data.DatasetWriter)
-from .lipsynth import lip_transform_v1, lip_transform_v2, palsy_transform  # noqa: F401
+from .lipsynth import lip_transform_v1, lip_transform_v2, lip_transform_v2_landmarks, palsy_transform  # noqa: F401
 
 REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 DETECTORS = ("hog", "cnn", "haar", "lbp")

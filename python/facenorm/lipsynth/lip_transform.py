@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _core
 from .fold_guard import warp_with_fold_guard
+from .lt_v2 import check_anchor, lip_transform_v2_landmarks
 from .templates import choose_template, load_lip_template
 
 
@@ -20,13 +21,14 @@ class LipTransform:
     severity: float               # the severity applied (see severity_requested)
     seed: Optional[int]
     severity_requested: Optional[float] = None  # differs from severity when a fold was avoided
+    anchor: Optional[str] = None  # LT-v2's construction ("corner": the official code's, or "bow")
 
     def to_json(self) -> dict:
         def pts(a):
             return [[round(float(x), 3), round(float(y), 3)] for x, y in a]
         return {"landmarks_before": pts(self.landmarks_before), "landmarks_after": pts(self.landmarks_after),
                 "template": self.template, "severity": self.severity, "seed": self.seed,
-                "severity_requested": self.severity_requested}
+                "severity_requested": self.severity_requested, "anchor": self.anchor}
 
 
 def _resolve_template(template, seed):
@@ -41,15 +43,18 @@ def _resolve_template(template, seed):
 
 
 def lip_transform_v2(image, landmarks, template, severity: float = 1.0, seed: Optional[int] = None,
-                     on_fold: str = "reduce") -> LipTransform:
+                     on_fold: str = "reduce", anchor: str = "corner") -> LipTransform:
     """ICMI 2024 LT-v2 on one face. template: a file path, a float32 (68, 2) array, or a dict
     {name: array} to draw from with `seed`. severity in [0, 1]; 0 returns the image bit for bit.
     on_fold: "reduce" (default) lowers the severity just enough to keep the warp from folding a
-    thin or open lip, and records it; "raise" raises the kernel's InputError instead."""
+    thin or open lip, and records it; "raise" raises the kernel's InputError instead.
+    anchor: "corner" (default, the official code's construction) or "bow" (facenorm's earlier
+    one: x anchored at 51, rotated to the corner line); lipsynth.lt_v2 describes both."""
+    check_anchor(anchor)  # before any work, so a typo is not hidden by another error
     name, points = _resolve_template(template, seed)
     applied, after, warped, mask = warp_with_fold_guard(
-        image, landmarks, lambda s: _core.lip_transform_v2_landmarks(landmarks, points, s), float(severity), on_fold)
-    return LipTransform(warped, landmarks.copy(), after, mask, name, applied, seed, float(severity))
+        image, landmarks, lambda s: lip_transform_v2_landmarks(landmarks, points, s, anchor), float(severity), on_fold)
+    return LipTransform(warped, landmarks.copy(), after, mask, name, applied, seed, float(severity), anchor)
 
 
 def lip_transform_v1(image, landmarks, transform: str, magnitude: float = 1.0,

@@ -21,6 +21,7 @@ from ..data.writer import DatasetWriter
 from .default_templates import default_lip_templates
 from .lip_transform import lip_transform_v1, lip_transform_v2
 from .lt_v1 import LT_V1_TRANSFORMS
+from .lt_v2 import check_anchor
 from .palsy import palsy_transform
 from .templates import lip_templates_in
 
@@ -33,12 +34,12 @@ def record_seed(seed: int, record: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, record, k]).generate_state(1)[0])
 
 
-def synthesize(method: str, image, landmarks, severity: float, seed: int, templates: dict):
+def synthesize(method: str, image, landmarks, severity: float, seed: int, templates: dict, anchor: str = "corner"):
     """One synthetic sample: (image, landmarks_after, params)."""
     rng = np.random.default_rng(seed)
     if method == "lt-v2":
-        t = lip_transform_v2(image, landmarks, templates, severity, seed)
-        return t.image, t.landmarks_after, {"template": t.template, "severity_applied": t.severity}
+        t = lip_transform_v2(image, landmarks, templates, severity, seed, anchor=anchor)
+        return t.image, t.landmarks_after, {"template": t.template, "severity_applied": t.severity, "anchor": anchor}
     if method == "lt-v1":
         name = LT_V1_TRANSFORMS[int(rng.integers(len(LT_V1_TRANSFORMS)))]
         t = lip_transform_v1(image, landmarks, name, severity)
@@ -56,8 +57,9 @@ def _open_output(out, params, image_shape) -> DatasetWriter:
 
 
 def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_record: int = 1,
-              seed: int = 0, templates=None, progress: bool = True) -> dict:
-    """Run the job; returns the summary `facenorm synth --json` prints."""
+              seed: int = 0, templates=None, progress: bool = True, anchor: str = "corner") -> dict:
+    """Run the job; returns the summary `facenorm synth --json` prints. anchor: LT-v2's
+    construction (lipsynth.lt_v2), recorded in the job's and each record's params."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -67,10 +69,13 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
         raise _core.InputError(f"per_record: expected 1 or more, got {per_record}")
     if not 0.0 <= severity <= 1.0:
         raise _core.InputError(f"severity: expected a value in [0, 1], got {severity}")
+    check_anchor(anchor)
     source, out = os.path.abspath(os.fspath(source)), os.path.abspath(os.fspath(out))
     template_set = lip_templates_in(templates) if templates else default_lip_templates()
     params = {"stage": STAGE, "source": source, "method": method, "severity": severity,
               "per_record": per_record, "seed": seed, "templates": os.path.abspath(templates) if templates else "builtin"}
+    if method == "lt-v2":  # an output of the earlier construction (no anchor recorded) is another job
+        params["anchor"] = anchor
     written = skipped = 0
     with Dataset.open(source) as data, _open_output(out, params, data.image_shape) as writer:
         done = writer.sources()
@@ -83,7 +88,7 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
                 s = record_seed(seed, i, k)
                 try:
                     image, after, extra = synthesize(method, sample.image, sample.landmarks, severity, s,
-                                                     template_set)
+                                                     template_set, anchor)
                 except _core.InputError as e:  # e.g. a move that would fold a thin or open lip
                     writer.append_skipped(f"{source}#{i}/{k}", "transform_refused", type(e).__name__, str(e))
                     skipped += 1
