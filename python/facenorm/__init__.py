@@ -44,6 +44,7 @@ from .pipeline import FaceRecord, ImageResult, FacePipeline  # noqa: F401
 from . import models  # noqa: F401
 from . import data  # noqa: F401  (HDF5 datasets: fn.data.Dataset, fn.data.DatasetWriter)
 from .lipsynth import lip_transform_v1, lip_transform_v2, lip_transform_v2_landmarks, palsy_transform  # noqa: F401
+from .lipsynth.cleft import CleftSynthesis, synthesize_cleft  # noqa: F401
 
 REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 DETECTORS = ("hog", "cnn", "haar", "lbp")

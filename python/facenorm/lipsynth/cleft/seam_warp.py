@@ -1,0 +1,121 @@
+"""The warp along a cleft: the tissue on either side of the cleft line moves apart (an open
+cleft) or slides along it (the step of a repaired lip), and the motion fades to nothing within a
+few millimetres. Backward map: for an output pixel y it gives where its content comes from.
+
+In the site's frame (cleft_site): the gap spans -medial_width(a) < b < lateral_width(a). A pixel
+lateral of it takes its content from b - lateral_width(a) k(t), t = (b - lateral_width) /
+(lateral_radius - lateral_width), with k = 1 - smoothstep: the cleft's edge is carried as a
+whole, the cheek beyond lateral_radius not at all; the same mirrored on the medial side. For
+fixed a the map is monotone in b (its Jacobian is triangular with a positive diagonal), so it
+never folds. A lateral slide (repair step) moves content along the cleft by step(a) k(t).
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def smoothstep(t):
+    """0 at t <= 0, 1 at t >= 1, C1 in between."""
+    t = np.minimum(np.maximum(t, 0.0), 1.0)  # np.clip costs more on small arrays
+    return t * t * (3.0 - 2.0 * t)
+
+
+def fade(t):
+    """1 at t <= 0, 0 at t >= 1: 1 - smoothstep."""
+    return 1.0 - smoothstep(t)
+
+
+@dataclass
+class SeamWarp:
+    site: object                  # CleftSite
+    width: Callable               # a -> total gap width, px (0 where there is no gap)
+    lateral_share: float          # part of the width the lateral segment retracts
+    lateral_radius: float         # px from the gap edge where the lateral motion has faded
+    medial_radius: float
+    step: Callable = None         # a -> slide of the lateral side along the cleft, px (repairs)
+    lift: Callable = None         # a -> rise of the tissue at the cleft line, px (edges of an open cleft, a repair's notch)
+    lift_radius: float = 1.0      # px from the gap edge where the rise has faded
+
+    def _widths(self, a):
+        w = self.width(a)
+        return self.lateral_share * w, (1.0 - self.lateral_share) * w
+
+    def _lateral_shift(self, a, b, hl):
+        """(shift along the lateral direction, shift along up) of the source, for lateral pixels."""
+        k = fade((b - hl) / np.maximum(self.lateral_radius - hl, 1e-6))
+        along = -self._step(a) * k - self._lift(a) * fade((b - hl) / self.lift_radius)
+        return -hl * k, along
+
+    def _medial_shift(self, a, b, hm):
+        """(across, along) for medial pixels."""
+        k = fade((-b - hm) / np.maximum(self.medial_radius - hm, 1e-6))
+        return hm * k, -self._lift(a) * fade((-b - hm) / self.lift_radius)
+
+    def _step(self, a):
+        return self.step(a) if self.step is not None else 0.0
+
+    def _lift(self, a):
+        return self.lift(a) if self.lift is not None else 0.0
+
+    def backward(self, xs, ys):
+        """Source coordinates of the pixels (xs, ys) and the seam's view of them:
+        (src_x, src_y, a, b, lateral_width, medial_width). Gap pixels take the cleft line (b = 0)."""
+        s = self.site
+        a, b = s.coords(xs, ys)
+        hl, hm = self._widths(a)
+        lateral, medial = b >= hl, b <= -hm
+        across_l, along_l = self._lateral_shift(a, b, hl)
+        across_m, along_m = self._medial_shift(a, b, hm)
+        across = np.where(lateral, across_l, np.where(medial, across_m, -b))
+        along = np.where(lateral, along_l, np.where(medial, along_m, 0.0))
+        src_x = xs + across * s.lateral[0] + along * s.up[0]
+        src_y = ys + across * s.lateral[1] + along * s.up[1]
+        return src_x, src_y, a, b, hl, hm
+
+    def _source_of_points(self, y: np.ndarray, lateral: np.ndarray) -> np.ndarray:
+        """backward for (M, 2) points, each on the side `lateral` says (its gap edge if inside)."""
+        s = self.site
+        a, b = s.coords(y[:, 0], y[:, 1])
+        hl, hm = self._widths(a)
+        across_l, along_l = self._lateral_shift(a, np.maximum(b, hl), hl)
+        across_m, along_m = self._medial_shift(a, np.minimum(b, -hm), hm)
+        across = np.where(lateral, across_l + np.minimum(b - hl, 0.0), across_m + np.maximum(b + hm, 0.0))
+        along = np.where(lateral, along_l, along_m)
+        return y + across[:, None] * s.lateral + along[:, None] * s.up
+
+    def forward_points(self, points: np.ndarray, iterations: int = 40, tolerance: float = 1e-3) -> np.ndarray:
+        """Where the content at `points` (N, 2) ends up: the inverse of backward, each point kept
+        on its own side of the cleft line. Newton's method with a finite-difference Jacobian,
+        falling back per point to the plain fixed-point step (y += residual; the map is near a
+        translation) where Newton would overshoot at the gap's steep ends."""
+        _, b0 = self.site.coords(points[:, 0], points[:, 1])
+        out = points.astype(np.float64).copy()
+        src = self._source_of_points(out, b0 >= 0.0)
+        active = np.flatnonzero(np.abs(points - src).max(axis=1) >= tolerance)  # most points: far, unmoved
+        for _ in range(iterations):
+            if len(active) == 0:
+                break
+            p, y, lateral = points[active], out[active], b0[active] >= 0.0
+            s = src[active]
+            residual = p - s
+            error = np.abs(residual).max(axis=1)
+            h = 1e-3
+            jx = (self._source_of_points(y + [h, 0.0], lateral) - s) / h
+            jy = (self._source_of_points(y + [0.0, h], lateral) - s) / h
+            det = jx[:, 0] * jy[:, 1] - jy[:, 0] * jx[:, 1]
+            det = np.where(np.abs(det) < 1e-9, 1e-9, det)
+            newton = y + np.stack([jy[:, 1] * residual[:, 0] - jy[:, 0] * residual[:, 1],
+                                   jx[:, 0] * residual[:, 1] - jx[:, 1] * residual[:, 0]], axis=1) / det[:, None]
+            newton_src = self._source_of_points(newton, lateral)
+            better = np.abs(p - newton_src).max(axis=1) < error
+            y = np.where(better[:, None], newton, y + residual)
+            out[active] = y
+            src[active] = np.where(better[:, None], newton_src, self._source_of_points(y, lateral))
+            active = active[np.abs(p - src[active]).max(axis=1) >= tolerance]
+        return out
+
+    def support_corners(self, a_low: float, a_high: float) -> np.ndarray:
+        """Four pixel positions whose bounding box holds every pixel this warp changes."""
+        s = self.site
+        return np.array([s.point(a, b) for a in (a_low, a_high) for b in (-self.medial_radius, self.lateral_radius)])

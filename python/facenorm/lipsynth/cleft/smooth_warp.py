@@ -1,0 +1,60 @@
+"""A smooth local warp through chosen points (nose and lip landmarks): radial basis functions
+with Wendland's compactly supported kernel, so every pixel farther than `radius` from all the
+points stays where it is, and each point's displacement is met exactly."""
+import cv2
+import numpy as np
+
+
+def wendland(r):
+    """phi(r) = (1 - r)^4 (4 r + 1) for r < 1, else 0: C2 and positive definite in 2D."""
+    r = np.minimum(r, 1.0)
+    q = (1.0 - r) * (1.0 - r)
+    return q * q * (4.0 * r + 1.0)
+
+
+class SmoothWarp:
+    """Backward map x -> x - d(x), with d(centre_i) = delta_i (centres in output pixels)."""
+
+    def __init__(self, centres: np.ndarray, deltas: np.ndarray, radius: float):
+        self.centres = np.asarray(centres, np.float64).reshape(-1, 2)
+        self.radius = float(radius)
+        gram = wendland(np.linalg.norm(self.centres[:, None] - self.centres[None], axis=2) / self.radius)
+        self.weights = np.linalg.solve(gram + 1e-9 * np.eye(len(gram)), np.asarray(deltas, np.float64).reshape(-1, 2))
+
+    def displacement_at(self, points: np.ndarray) -> np.ndarray:
+        """d at (M, 2) points, (M, 2)."""
+        r = np.sqrt(((points[:, None, :] - self.centres[None]) ** 2).sum(axis=2)) / self.radius
+        return wendland(r) @ self.weights
+
+    def backward_grid(self, x0: int, y0: int, width: int, height: int, step: float = 4.0):
+        """Source coordinates (float32 (height, width) x and y) of the pixel box at (x0, y0): d is
+        evaluated on a grid `step` px apart and interpolated bilinearly (it is smooth at the scale
+        of its radius); the grid nodes sit where cv2.resize's pixel-centre convention puts them."""
+        cols, rows = max(2, int(np.ceil(width / step))), max(2, int(np.ceil(height / step)))
+        gx = x0 + (np.arange(cols) + 0.5) * (width / cols) - 0.5
+        gy = y0 + (np.arange(rows) + 0.5) * (height / rows) - 0.5
+        nodes = np.stack(np.meshgrid(gx, gy), axis=2).reshape(-1, 2)
+        d = self.displacement_at(nodes).reshape(rows, cols, 2).astype(np.float32)
+        d = cv2.resize(d, (width, height), interpolation=cv2.INTER_LINEAR)
+        xs = np.arange(x0, x0 + width, dtype=np.float32)[None, :]
+        ys = np.arange(y0, y0 + height, dtype=np.float32)[:, None]
+        return xs - d[..., 0], ys - d[..., 1]
+
+    def forward_points(self, points: np.ndarray, iterations: int = 60, tolerance: float = 1e-3) -> np.ndarray:
+        """x with x - d(x) = points (fixed-point iteration x = points + d(x), over the points
+        within reach of the warp; |grad d| < 1 makes it converge)."""
+        x = points.astype(np.float64).copy()
+        reach = np.sqrt(((points[:, None, :] - self.centres[None]) ** 2).sum(axis=2)).min(axis=1) < 2.0 * self.radius
+        active = np.flatnonzero(reach)
+        for _ in range(iterations):
+            if len(active) == 0:
+                break
+            moved = points[active] + self.displacement_at(x[active])
+            change = np.abs(moved - x[active]).max(axis=1)
+            x[active] = moved
+            active = active[change >= tolerance]
+        return x
+
+    def support_corners(self) -> np.ndarray:
+        r = self.radius
+        return np.vstack([self.centres + [r, r], self.centres - [r, r]])

@@ -1,0 +1,135 @@
+"""synthesize_cleft: one procedural, seeded cleft lip (unrepaired or repaired) on a normal face.
+
+Order of work: measure the face (face_measures), draw every number (plan), build the warps
+(geometry), map each pixel of a box around the lower nose and upper lip back to its source
+(smooth warp, then the seam of each cleft), resample, paint the gaps or the repair marks, and
+keep the input outside the support of all of it. The landmarks after are the landmarks carried
+by the same maps, so they sit on the moved lip and nose edges.
+"""
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .face_measures import measure_face
+from .geometry import build_seams, build_smooth_warp, forward_through_seams
+from .inputs import checked_choice, checked_image, checked_landmarks
+from .paint_gap import gap_alpha, gap_colour, rim_shadow
+from .paint_repair import scar_alpha_and_ridge, scar_colour, white_roll_alpha
+from .plan import plan_cleft
+from .shading import band_noise, local_light, luminance
+from .cleft_site import SIDE_POINTS
+
+MOVED = 1e-3  # px: a pixel whose source is farther than this from itself is changed
+
+
+@dataclass
+class CleftSynthesis:
+    image: np.ndarray      # uint8 (H, W, 3) RGB, the input's shape
+    landmarks: np.ndarray  # float32 (68, 2) after the change
+    mask: np.ndarray       # bool (H, W): every changed pixel is inside (support of warps and paint, +1 px)
+    params: dict           # every parameter, JSON-serializable (plan.py lists them)
+
+
+def _roi(seams, smooth, shape) -> tuple:
+    corners = [smooth.support_corners()] + [seam.support_corners(*span) for _, seam, span in seams]
+    corners = np.vstack(corners)
+    h, w = shape[:2]
+    x0, y0 = np.floor(corners.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(corners.max(0)).astype(int) + 3
+    return max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+
+
+def _gap_box(view, margin: float) -> tuple:
+    """Slices of the ROI around the open gap of a view, `margin` px wider on every side."""
+    _, _, _, b, hl, hm = view
+    rows, cols = np.nonzero((hl + hm > 0.05) & (b > -hm) & (b < hl))
+    if len(rows) == 0:
+        return slice(0, 0), slice(0, 0)
+    m = int(np.ceil(margin))
+    return slice(max(rows.min() - m, 0), rows.max() + m + 1), slice(max(cols.min() - m, 0), cols.max() + m + 1)
+
+
+def _paint_open(out, cover, view, p, face, light, noise):
+    box = _gap_box(view, 0.06 * face.mouth_width + 3)
+    side, seam, a, b, hl, hm = view
+    out, cover, light = out[box], cover[box], light[box]
+    a, b, hl, hm = a[box], b[box], hl[box], hm[box]
+    noise = tuple(n[box] for n in noise)
+    alpha, inside = gap_alpha(b, hl, hm, max(0.8, 0.012 * face.mouth_width))
+    shade = rim_shadow(inside, hl + hm, 0.04 * face.mouth_width)
+    colour = gap_colour(a, b, hl, hm, p, face, seam.site.free_margin, light, *noise)
+    out *= shade[..., None]
+    out += alpha[..., None] * (colour - out)
+    np.maximum(cover, np.maximum(alpha, 1.0 - shade), out=cover)
+
+
+def _paint_repair(out, cover, view, p, face, light, noise, grid, roll):
+    _, seam, a, b, _, _ = view
+    alpha, ridge = scar_alpha_and_ridge(a, b, p, seam.site, face, noise[0])
+    out *= (1.0 + 0.08 * p["scar_strength"] * ridge)[..., None]
+    out += alpha[..., None] * (scar_colour(p, face) * light[..., None] - out)
+    highlight = white_roll_alpha(grid[0], grid[1], roll[0], roll[1], p, face)
+    out += highlight[..., None] * (face.skin_colour * 1.15 * light[..., None] - out)
+    np.maximum(cover, np.maximum(alpha, np.maximum(np.abs(ridge) * 0.08, highlight)), out=cover)
+
+
+def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: str = "left",
+                     severity: float = 1.0, seed=None) -> CleftSynthesis:
+    """A cleft lip of `kind` on the subject's `side` ("left" is the image right; bilateral kinds
+    take both sides) at `severity` in [0, 1] (0 returns the input bit for bit), seeded by `seed`.
+    Kinds: unilateral_incomplete, unilateral_complete, bilateral_incomplete, bilateral_complete,
+    repaired (side "both": a bilateral repair). docs/cleft_synthesis.md describes what each renders."""
+    image = checked_image(image)
+    landmarks = checked_landmarks(landmarks, image.shape)
+    kind, sides = checked_choice(kind, side, severity)
+    severity = float(severity)
+    face = measure_face(image, landmarks)
+    plan = plan_cleft(kind, sides, severity, seed)
+    params = {**plan, "side": side if len(sides) == 1 else "both", "face": face.to_json()}
+    if severity == 0.0:
+        return CleftSynthesis(image.copy(), landmarks.copy(), np.zeros(image.shape[:2], bool), params)
+
+    seams = build_seams(plan, landmarks, face)
+    # where the seams carry each landmark and each repair's white-roll start (the lateral edge at V)
+    starts = [seam.site.vermilion + 0.5 * seam.site.lateral for _, seam, _ in seams]
+    carried = forward_through_seams(np.vstack([landmarks.astype(np.float64)] + starts), seams)
+    smooth = build_smooth_warp(plan, landmarks, face, seams, carried[:68])
+    carried = smooth.forward_points(carried)
+    x0, y0, x1, y1 = _roi(seams, smooth, image.shape)
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    sx, sy = smooth.backward_grid(x0, y0, x1 - x0, y1 - y0)
+    views = []
+    for side_name, seam, _ in seams:
+        nx, ny, a, b, hl, hm = seam.backward(sx, sy)
+        views.append((side_name, seam, a, b, hl, hm))
+        sx, sy = nx, ny
+    out = cv2.remap(image, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
+
+    roi = image[y0:y1, x0:x1].astype(np.float32)
+    w = face.mouth_width
+    light = local_light(roi, 0.15 * w, luminance(0.5 * (face.lip_colour + face.skin_colour)))
+    rng = np.random.default_rng(plan["texture_seed"])
+    noise = (band_noise(rng, roi.shape[:2], max(0.6, 0.004 * w)), band_noise(rng, roi.shape[:2], 0.025 * w),
+             band_noise(rng, roi.shape[:2], 0.006 * w))
+    cover = np.zeros(roi.shape[:2], np.float32)
+    for j, view in enumerate(views):
+        p = plan["per_side"][view[0]]
+        if kind == "repaired":
+            lateral_lip = SIDE_POINTS[view[0]][1]
+            roll = (carried[68 + j], carried[lateral_lip])
+            _paint_repair(out, cover, view, p, face, light, noise, (xs, ys), roll)
+        else:
+            _paint_open(out, cover, view, p, face, light, noise)
+
+    support = (np.abs(sx - xs) > MOVED) | (np.abs(sy - ys) > MOVED) | (cover > 0.5 / 255.0)
+    painted = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    result = image.copy()
+    result[y0:y1, x0:x1] = np.where(support[..., None], painted, image[y0:y1, x0:x1])
+    mask = np.zeros(image.shape[:2], bool)
+    mask[y0:y1, x0:x1] = support
+    mask = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    after = carried[:68].astype(np.float32)
+    params["region_pixels"] = int(mask.sum())
+    return CleftSynthesis(result, after, mask, params)
