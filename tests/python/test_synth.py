@@ -61,3 +61,27 @@ def test_synth_resumes_without_duplicates_and_refuses_other_arguments(prepared, 
         run_synth(prepared, out, "lt-v2", per_record=1, seed=2, progress=False)
     with pytest.raises(fn.InputError, match="method"):
         run_synth(prepared, tmp_path / "x.h5", "lt-v3", progress=False)
+
+
+def test_synth_cleft_records_every_parameter(prepared, tmp_path):
+    out = tmp_path / "cleft.h5"
+    summary = run_synth(prepared, out, "cleft", severity=0.8, per_record=2, seed=3, progress=False)
+    with fn.data.Dataset.open(prepared) as src, fn.data.Dataset.open(out) as syn:
+        assert summary["written"] == len(syn) == 2 * len(src) and not syn.skipped
+        assert syn.params["cleft_kind"] == "mixed" and syn.params["cleft_side"] == "random"
+        kinds = set()
+        for j, record in enumerate(syn.records):
+            p = record["params"]
+            assert p["method"] == "cleft" and p["severity"] == 0.8 and isinstance(p["seed"], int)
+            c = p["cleft"]
+            assert c["severity"] == 0.8 and c["seed"] == p["seed"] and c["region_pixels"] > 0
+            assert c["side"] in ("left", "right", "both") and c["per_side"]
+            kinds.add(c["kind"])
+            # the record is what synthesize_cleft makes of the parent with the recorded arguments
+            again = fn.synthesize_cleft(src.image(record["parent_id"]), src.landmarks[record["parent_id"]],
+                                        c["kind"], c["side"], 0.8, c["seed"])
+            np.testing.assert_array_equal(syn.image(j), again.image)
+            np.testing.assert_array_equal(syn.landmarks[j], again.landmarks)
+        assert len(kinds) >= 2
+    with pytest.raises(fn.InputError, match="cleft kind"):
+        run_synth(prepared, tmp_path / "y.h5", "cleft", cleft_kind="median", progress=False)

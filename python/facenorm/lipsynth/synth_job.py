@@ -2,7 +2,8 @@
 
 Every output record derives from one control record (parent_id) and stores the transformed
 image, the landmarks after the transform, the parent's box and pose, and in `params` the method,
-template (or LT-v1 displacement, or palsy side), severity and seed. Output sources are
+template (or LT-v1 displacement, or palsy side, or for clefts every parameter of
+synthesize_cleft under "cleft"), severity and seed. Output sources are
 "<input file>#<record>/<k>", so a killed job restarted with the same arguments skips what is
 there and neither loses nor duplicates a record (the DatasetWriter commit protocol). Where the
 requested severity would fold a thin or open lip, the transforms lower it just enough
@@ -22,11 +23,13 @@ from .default_templates import default_lip_templates
 from .lip_transform import lip_transform_v1, lip_transform_v2
 from .lt_v1 import LT_V1_TRANSFORMS
 from .lt_v2 import check_anchor
+from .cleft import CLEFT_KINDS, synthesize_cleft
 from .palsy import palsy_transform
 from .templates import lip_templates_in
 
 STAGE = "synth"
-METHODS = ("lt-v1", "lt-v2", "palsy")
+METHODS = ("lt-v1", "lt-v2", "palsy", "cleft")
+CLEFT_SIDE_CHOICES = ("random", "left", "right", "both")
 
 
 def record_seed(seed: int, record: int, k: int) -> int:
@@ -34,9 +37,26 @@ def record_seed(seed: int, record: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, record, k]).generate_state(1)[0])
 
 
-def synthesize(method: str, image, landmarks, severity: float, seed: int, templates: dict, anchor: str = "corner"):
+def cleft_choice(kind: str, side: str, rng) -> tuple:
+    """(kind, side) of one cleft record: kind "mixed" draws one of CLEFT_KINDS, side "random" one
+    of left/right (bilateral kinds always take both)."""
+    if kind == "mixed":
+        kind = CLEFT_KINDS[int(rng.integers(len(CLEFT_KINDS)))]
+    if kind.startswith("bilateral"):
+        return kind, "both"
+    if side == "random" or (side == "both" and kind != "repaired"):
+        side = ("left", "right")[int(rng.integers(2))]
+    return kind, side
+
+
+def synthesize(method: str, image, landmarks, severity: float, seed: int, templates: dict, anchor: str = "corner",
+               cleft_kind: str = "mixed", cleft_side: str = "random"):
     """One synthetic sample: (image, landmarks_after, params)."""
     rng = np.random.default_rng(seed)
+    if method == "cleft":
+        kind, side = cleft_choice(cleft_kind, cleft_side, rng)
+        c = synthesize_cleft(image, landmarks, kind, side, severity, seed)
+        return c.image, c.landmarks, {"severity_applied": severity, "cleft": c.params}
     if method == "lt-v2":
         t = lip_transform_v2(image, landmarks, templates, severity, seed, anchor=anchor)
         return t.image, t.landmarks_after, {"template": t.template, "severity_applied": t.severity, "anchor": anchor}
@@ -57,9 +77,12 @@ def _open_output(out, params, image_shape) -> DatasetWriter:
 
 
 def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_record: int = 1,
-              seed: int = 0, templates=None, progress: bool = True, anchor: str = "corner") -> dict:
+              seed: int = 0, templates=None, progress: bool = True, anchor: str = "corner",
+              cleft_kind: str = "mixed", cleft_side: str = "random") -> dict:
     """Run the job; returns the summary `facenorm synth --json` prints. anchor: LT-v2's
-    construction (lipsynth.lt_v2), recorded in the job's and each record's params."""
+    construction (lipsynth.lt_v2), recorded in the job's and each record's params. cleft_kind
+    (one of CLEFT_KINDS or "mixed") and cleft_side (CLEFT_SIDE_CHOICES): method "cleft"; every
+    record's params hold all of the synthesizer's parameters under "cleft"."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -70,12 +93,18 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
     if not 0.0 <= severity <= 1.0:
         raise _core.InputError(f"severity: expected a value in [0, 1], got {severity}")
     check_anchor(anchor)
+    if cleft_kind not in CLEFT_KINDS + ("mixed",):
+        raise _core.InputError(f"cleft kind: expected one of {', '.join(CLEFT_KINDS)} or mixed, got '{cleft_kind}'")
+    if cleft_side not in CLEFT_SIDE_CHOICES:
+        raise _core.InputError(f"cleft side: expected one of {', '.join(CLEFT_SIDE_CHOICES)}, got '{cleft_side}'")
     source, out = os.path.abspath(os.fspath(source)), os.path.abspath(os.fspath(out))
     template_set = lip_templates_in(templates) if templates else default_lip_templates()
     params = {"stage": STAGE, "source": source, "method": method, "severity": severity,
               "per_record": per_record, "seed": seed, "templates": os.path.abspath(templates) if templates else "builtin"}
     if method == "lt-v2":  # an output of the earlier construction (no anchor recorded) is another job
         params["anchor"] = anchor
+    if method == "cleft":
+        params.update(cleft_kind=cleft_kind, cleft_side=cleft_side)
     written = skipped = 0
     with Dataset.open(source) as data, _open_output(out, params, data.image_shape) as writer:
         done = writer.sources()
@@ -88,7 +117,7 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
                 s = record_seed(seed, i, k)
                 try:
                     image, after, extra = synthesize(method, sample.image, sample.landmarks, severity, s,
-                                                     template_set, anchor)
+                                                     template_set, anchor, cleft_kind, cleft_side)
                 except _core.InputError as e:  # e.g. a move that would fold a thin or open lip
                     writer.append_skipped(f"{source}#{i}/{k}", "transform_refused", type(e).__name__, str(e))
                     skipped += 1
