@@ -25,11 +25,11 @@ SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def lower_face_box(landmarks, shape):
-    """A square around the nose tip, the mouth and its corners, 1.9 mouth widths wide."""
+    """A square around the nose and the upper lip, 1.5 mouth widths wide."""
     p = landmarks.astype(np.float64)
     width = np.linalg.norm(p[54] - p[48])
-    centre = 0.5 * (p[30] + p[57])
-    half = 0.95 * width
+    centre = 0.5 * (p[30] + p[62])
+    half = 0.75 * width
     x0, y0 = np.maximum(np.round(centre - half).astype(int), 0)
     x1, y1 = np.minimum(np.round(centre + half).astype(int), [shape[1], shape[0]])
     return x0, y0, x1, y1
@@ -51,7 +51,7 @@ def ladder(image, landmarks, side: str, tile: int, seed: int) -> np.ndarray:
     canvas = np.full((grid.shape[0] + 22, grid.shape[1] + label_w, 3), 255, np.uint8)
     canvas[22:, label_w:] = grid
     for i, kind in enumerate(CLEFT_KINDS):
-        cv2.putText(canvas, kind.replace("_", " "), (4, 22 + i * tile + tile // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.42,
+        cv2.putText(canvas, kind.replace("_", " "), (4, 22 + i * tile + tile // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
                     (0, 0, 0), 1, cv2.LINE_AA)
     for j, s in enumerate(SEVERITIES):
         cv2.putText(canvas, f"severity {s:g}", (label_w + j * tile + 8, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
@@ -64,7 +64,7 @@ def main():
     parser.add_argument("image", nargs="?", default=None, metavar="IMG")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "img" / "cleft_ladder.png"))
     parser.add_argument("--side", default="left", choices=["left", "right"])
-    parser.add_argument("--tile", type=int, default=150)
+    parser.add_argument("--tile", type=int, default=110)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     image = fn.read_image(args.image or default_inputs()[0])

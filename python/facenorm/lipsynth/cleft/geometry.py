@@ -25,7 +25,8 @@ def _gap_width(site, p: dict, mouth_width: float):
             skin = np.where(a > 1.0, skin, 1.0 - 0.2 * np.clip(a, 0.0, 1.0))
         else:
             skin = np.clip(1.0 - a / top, 0.0, 1.0) ** 0.75
-        return np.where(a < fm, w0 * 1.2 * below, np.where(a <= 0.0, lip, w0 * skin))
+        irregular = 1.0 + p["wall_wobble"] * np.sin(6.0 * a + p["wall_phase"])
+        return np.where(a < fm, w0 * 1.2 * below, np.where(a <= 0.0, lip, w0 * skin)) * irregular
     return width
 
 
@@ -83,7 +84,7 @@ def build_seams(plan: dict, landmarks, face) -> list:
             seam = SeamWarp(site, _gap_width(site, p, w), p["lateral_share"],
                             max(0.35 * w, 1.8 * opening), max(0.2 * w, 1.5 * opening), lift=_edge_lift(site, p, w),
                             lift_radius=0.8 * opening + 0.05 * w)
-            span = (1.4 * site.free_margin, p["gap_top"] + 0.05)
+            span = (1.4 * site.free_margin, max(p["gap_top"], 0.5) + 0.05)  # 0.5: where the edge lift ends
         seams.append((side, seam, span))
     return seams
 

@@ -26,12 +26,12 @@ def gap_colour(a, b, hl, hm, p: dict, face, free_margin: float, light, fine, coa
     dark = (p["depth"] * deeper_up * smoothstep(centre / 0.75))[..., None]
     colour = mucosa * (1.0 - dark) + cavity * dark
     if p["gum_top"] is not None:
-        gum = (0.6 * lip + 0.4 * face.skin_colour) * np.float32([1.04, 0.88, 0.90])
+        gum = (0.7 * lip + 0.3 * face.skin_colour) * np.float32([0.98, 0.80, 0.82])
         top = free_margin + (p["gum_top"] - free_margin) * (1.0 - 0.45 * (2.0 * t - 1.0) ** 2)
         ridge = smoothstep((top - a) / 0.1)
         slit = np.exp(-(((t - 0.5) / 0.07) ** 2))
-        cover = (ridge * (1.0 - 0.9 * slit))[..., None]
-        gum_lit = gum * (0.7 + 0.3 * np.sqrt(centre))[..., None]
+        cover = (0.85 * ridge * (1.0 - 0.9 * slit))[..., None]
+        gum_lit = gum * (0.55 + 0.45 * np.sqrt(centre))[..., None]  # a rounded ridge, lit on its crest
         colour = colour * (1.0 - cover) + gum_lit * cover
     texture = (1.0 + 0.05 * fine + 0.05 * coarse)[..., None]
     rim = np.exp(-((centre / 0.3) ** 2))

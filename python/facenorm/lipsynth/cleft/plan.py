@@ -9,6 +9,7 @@ dict is the record of what was rendered (JSON-serializable); the renderer reads 
 | gap_width (W) at the vermilion border | (0.03 + 0.10 s) x 0.85-1.15 | (0.06 + 0.20 s) x 0.85-1.15 | 0 |
 | gap_top (L): the gap's apex | 0.2 + 0.6 s (a skin bridge remains) | 1.25 (through the sill into the nostril) | - |
 | lateral_share of the opening | 0.5-0.65 | 0.5-0.65 | - |
+| wall_wobble: the gap's width varies along it by this fraction (irregular walls) | 0.06-0.16 | 0.06-0.16 | - |
 | edge_lift (W): both lip edges rise into the gap (most at the vermilion border) | 0.015 + 0.035 s | 0.03 + 0.05 s | - |
 | depth: how dark the gap's middle gets | 0.5 + 0.3 s | 0.85 | - |
 | gum_top (L): alveolar gum seen in the gap below this | none | 0.1-0.25 | - |
@@ -53,6 +54,7 @@ def plan_side(kind: str, severity: float, rng: np.random.Generator) -> dict:
             "gap_width": _r((base + grow * s) * rng.uniform(0.85, 1.15) * narrower),
             "gap_top": 1.25 if complete else _r(0.2 + 0.6 * s),
             "lateral_share": _r(rng.uniform(0.5, 0.65)),
+            "wall_wobble": _r(rng.uniform(0.06, 0.16)), "wall_phase": _r(rng.uniform(0, 2 * np.pi)),
             "edge_lift": _r((0.03 + 0.05 * s) if complete else (0.015 + 0.035 * s)),
             "depth": 0.85 if complete else _r(0.5 + 0.3 * s),
             "gum_top": _r(rng.uniform(0.1, 0.25)) if complete else None,

@@ -40,8 +40,15 @@ def _roi(seams, smooth, shape) -> tuple:
     return max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
 
 
+def _block(corners, x0: int, y0: int, shape) -> tuple:
+    """Slices of the ROI (origin x0, y0) holding the bounding box of `corners`."""
+    lo = np.floor(corners.min(0)).astype(int) - 2 - [x0, y0]
+    hi = np.ceil(corners.max(0)).astype(int) + 3 - [x0, y0]
+    return slice(max(lo[1], 0), min(hi[1], shape[0])), slice(max(lo[0], 0), min(hi[0], shape[1]))
+
+
 def _gap_box(view, margin: float) -> tuple:
-    """Slices of the ROI around the open gap of a view, `margin` px wider on every side."""
+    """Slices of a view's block around its open gap, `margin` px wider on every side."""
     _, _, _, b, hl, hm = view
     rows, cols = np.nonzero((hl + hm > 0.05) & (b > -hm) & (b < hl))
     if len(rows) == 0:
@@ -51,6 +58,7 @@ def _gap_box(view, margin: float) -> tuple:
 
 
 def _paint_open(out, cover, view, p, face, light, noise):
+    """out, cover, light, noise: the view's block of the ROI."""
     box = _gap_box(view, 0.06 * face.mouth_width + 3)
     side, seam, a, b, hl, hm = view
     out, cover, light = out[box], cover[box], light[box]
@@ -65,6 +73,7 @@ def _paint_open(out, cover, view, p, face, light, noise):
 
 
 def _paint_repair(out, cover, view, p, face, light, noise, grid, roll):
+    """out, cover, light, noise, grid: the view's block of the ROI."""
     _, seam, a, b, _, _ = view
     alpha, ridge = scar_alpha_and_ridge(a, b, p, seam.site, face, noise[0])
     out *= (1.0 + 0.08 * p["scar_strength"] * ridge)[..., None]
@@ -99,11 +108,12 @@ def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: 
     x0, y0, x1, y1 = _roi(seams, smooth, image.shape)
     xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
     sx, sy = smooth.backward_grid(x0, y0, x1 - x0, y1 - y0)
-    views = []
-    for side_name, seam, _ in seams:
-        nx, ny, a, b, hl, hm = seam.backward(sx, sy)
-        views.append((side_name, seam, a, b, hl, hm))
-        sx, sy = nx, ny
+    views = []  # each seam changes only pixels inside its block: map just those
+    for side_name, seam, span in seams:
+        block = _block(seam.support_corners(*span), x0, y0, sx.shape)
+        nx, ny, a, b, hl, hm = seam.backward(sx[block], sy[block])
+        sx[block], sy[block] = nx, ny
+        views.append(((side_name, seam, a, b, hl, hm), block))
     out = cv2.remap(image, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
 
@@ -114,14 +124,14 @@ def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: 
     noise = (band_noise(rng, roi.shape[:2], max(0.6, 0.004 * w)), band_noise(rng, roi.shape[:2], 0.025 * w),
              band_noise(rng, roi.shape[:2], 0.006 * w))
     cover = np.zeros(roi.shape[:2], np.float32)
-    for j, view in enumerate(views):
+    for j, (view, block) in enumerate(views):
         p = plan["per_side"][view[0]]
+        local = (out[block], cover[block], view, p, face, light[block], tuple(n[block] for n in noise))
         if kind == "repaired":
-            lateral_lip = SIDE_POINTS[view[0]][1]
-            roll = (carried[68 + j], carried[lateral_lip])
-            _paint_repair(out, cover, view, p, face, light, noise, (xs, ys), roll)
+            roll = (carried[68 + j], carried[SIDE_POINTS[view[0]][1]])
+            _paint_repair(*local, (xs[block], ys[block]), roll)
         else:
-            _paint_open(out, cover, view, p, face, light, noise)
+            _paint_open(*local)
 
     support = (np.abs(sx - xs) > MOVED) | (np.abs(sy - ys) > MOVED) | (cover > 0.5 / 255.0)
     painted = np.clip(out + 0.5, 0, 255).astype(np.uint8)
