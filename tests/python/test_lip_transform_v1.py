@@ -72,9 +72,13 @@ def test_lip_transform_cli_contract(tmp_path, celeba_images, repo_root):
                            "--severity", "0.5", "--seed", "3", "--out", str(out), "--json"],
                           capture_output=True, text=True, env=env, check=True)
     doc = json.loads(proc.stdout)
-    assert list(doc) == ["landmarks_before", "landmarks_after", "template", "severity"]
-    assert doc["severity"] == 0.5 and doc["template"] in default_lip_templates()
+    assert list(doc) == ["landmarks_before", "landmarks_after", "template", "severity", "anchor"]
+    assert doc["severity"] == 0.5 and doc["template"] in default_lip_templates() and doc["anchor"] == "corner"
     assert len(doc["landmarks_after"]) == 68 and fn.read_image(str(out)).shape == (512, 512, 3)
+    bow = subprocess.run([sys.executable, "-m", "facenorm", "lip-transform", celeba_images[6], "--severity", "0.5",
+                          "--seed", "3", "--anchor", "bow", "--out", str(tmp_path / "bow.png"), "--json"],
+                         capture_output=True, text=True, env=env, check=True)
+    assert json.loads(bow.stdout)["anchor"] == "bow"
     bad = subprocess.run([sys.executable, "-m", "facenorm", "lip-transform", celeba_images[6], "--template",
                           str(tmp_path / "missing.npy"), "--out", str(tmp_path / "x.png"), "--json"],
                          capture_output=True, text=True, env=env)
