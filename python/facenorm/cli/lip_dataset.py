@@ -24,7 +24,15 @@ def register(sub):
                    help="normal faces of children for train/dev (the others are then recorded as adults)")
     p.add_argument("--test-children", nargs="+", default=None, metavar="IMG|DIR",
                    help="normal faces of children for the test split: subsets test_children / test_adults")
-    p.add_argument("--method", default="lt-v2", choices=["lt-v2", "lt-v1"], help="synthetic cleft-like lips")
+    p.add_argument("--method", "--methods", dest="method", default="lt-v2", metavar="M[,M...]",
+                   help="synthetic anomalies: lt-v2 (default), lt-v1, cleft, or several comma-separated "
+                        "(lt-v1,lt-v2,cleft): each copy draws one; a cleft draws kind, side and severity")
+    p.add_argument("--cleft-severity", default="0.4,1", metavar="LOW,HIGH",
+                   help="cleft copies draw their severity uniformly in this range (default 0.4,1)")
+    p.add_argument("--utkface", metavar="DIR", help="UTKFace photos (AGE_GENDER_RACE_DATE.jpg): controls of "
+                   "every age with age_group from the names; its held-out files (sha1 rule) are test faces")
+    p.add_argument("--utkface-per-group", type=int, metavar="N", help="at most N train/dev faces per age group")
+    p.add_argument("--utkface-test-per-group", type=int, metavar="N", help="at most N test faces per age group")
     p.add_argument("--normalizer", default="statistical", metavar="NAME[:key=value,...]",
                    help="e.g. statistical (default), symmetry, none")
     p.add_argument("--size", type=int, default=512, help="side of the aligned face in pixels (default 512)")
@@ -37,6 +45,16 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+def severity_range(text: str) -> tuple:
+    from .._core import InputError
+
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--cleft-severity: expected LOW,HIGH (e.g. 0.4,1), got '{text}'") from None
+    return low, high
+
+
 def run(args) -> int:
     from ..lipdetect.lip_dataset import build_lip_dataset
 
@@ -44,7 +62,10 @@ def run(args) -> int:
                                 test_inputs=args.test, real_shapes=args.real_shapes, cleft_inputs=args.cleft,
                                 size=args.size, severity=args.severity, seed=args.seed, threads=args.threads,
                                 pose_filter=not args.no_pose_filter, dev_fraction=args.dev_fraction,
-                                children_inputs=args.children, test_children_inputs=args.test_children)
+                                children_inputs=args.children, test_children_inputs=args.test_children,
+                                utkface=args.utkface, utkface_per_group=args.utkface_per_group,
+                                utkface_test_per_group=args.utkface_test_per_group,
+                                cleft_severity=severity_range(args.cleft_severity))
     if args.json:
         emit_json(summary)
     else:

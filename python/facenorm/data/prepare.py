@@ -93,6 +93,10 @@ def _run(inputs, out, options, threads, progress, pipeline, sources, started) ->
 
             pipeline = FacePipeline(detector=options.detector, landmark_model=options.landmark_model,
                                     policy="largest", max_yaw=options.max_yaw, max_pitch=options.max_pitch)
+        finder = None
+        if options.tight_crop_fallback and pipeline is not None:
+            from ..appraisal.normal_faces import FaceFinder
+            finder = FaceFinder(pipeline)
         with _progress_bar(len(sources), resumed_from, progress) as bar, \
                 ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prepare") as pool:
             # A bounded window keeps the workers busy without holding every image in memory.
@@ -101,7 +105,7 @@ def _run(inputs, out, options, threads, progress, pipeline, sources, started) ->
             def submit_next():
                 source = next(queue, None)
                 if source is not None:
-                    pending.append(pool.submit(prepare_face, source, pipeline, options))
+                    pending.append(pool.submit(prepare_face, source, pipeline, options, finder))
 
             for _ in range(2 * threads):
                 submit_next()
@@ -112,7 +116,7 @@ def _run(inputs, out, options, threads, progress, pipeline, sources, started) ->
                     if isinstance(result, PreparedFace):
                         writer.append(result.source, result.image, result.landmarks, result.box, result.pose,
                                       crops=result.crops, group=options.group, split=options.split,
-                                      age_group=options.age_group,
+                                      age_group=options.record_age_group(result.source),
                                       params=result.params)
                         written += 1
                     else:

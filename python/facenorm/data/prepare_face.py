@@ -13,6 +13,7 @@ from .writer import EncodedChunk, encode_chunk
 
 REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 DETECTORS = ("hog", "cnn", "haar", "lbp")
+AGE_NAME_RULES = ("", "utkface")
 
 # Why an input did not make it (the `reason` column of `skipped`).
 UNREADABLE = "unreadable"
@@ -36,6 +37,8 @@ class PrepareOptions:
     split: str = ""
     age_group: str = ""    # e.g. child / adult: the lip detector's test_children / test_adults subsets
     landmark_model: str = "dlib"  # or refined, fcn, a model folder (detection.landmark_predictor)
+    age_from_name: str = ""       # "utkface": age_group from AGE_GENDER_RACE_DATE.jpg names (else age_group)
+    tight_crop_fallback: bool = False  # retry a missed face padded and upsampled (tight pre-aligned crops)
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -51,6 +54,8 @@ class PrepareOptions:
             raise InputError(f"eye_distance: expected 0 < eye_distance < size ({self.size}), got {self.eye_distance}")
         if not 16 <= int(self.crop_size) <= 4096:
             raise InputError(f"crop_size: expected 16..4096 pixels, got {self.crop_size}")
+        if self.age_from_name not in AGE_NAME_RULES:
+            raise InputError(f"age_from_name: expected one of {AGE_NAME_RULES}, got '{self.age_from_name}'")
         if self.max_yaw <= 0 or self.max_pitch <= 0:
             raise InputError(f"max_yaw/max_pitch: expected positive degrees, got {self.max_yaw}/{self.max_pitch}")
 
@@ -61,7 +66,19 @@ class PrepareOptions:
             del params["age_group"]
         if self.landmark_model == "dlib":  # likewise
             del params["landmark_model"]
+        for name in ("age_from_name", "tight_crop_fallback"):  # likewise
+            if not params[name]:
+                del params[name]
         return params
+
+    def record_age_group(self, source: str) -> str:
+        """The record's age_group: from a UTKFace file name when asked and it has an age, else age_group."""
+        if self.age_from_name == "utkface":
+            from ..appraisal.normal_faces import age_group, utkface_age
+            age = utkface_age(source)
+            if age is not None:
+                return age_group(age)
+        return self.age_group
 
 
 @dataclass
@@ -94,14 +111,23 @@ def _sidecar_landmarks(landmark_file):
     return landmarks, box, {"landmarks_from": landmark_file.suffix.lstrip("."), "landmark_file": str(landmark_file)}
 
 
-def _detected_landmarks(image, pipeline):
-    face = pipeline.faces(image)[0]  # policy "largest": the biggest face comes first
+def _detected_landmarks(image, pipeline, finder=None):
+    """finder: a FaceFinder (appraisal.normal_faces) tried when the detector misses the face."""
+    try:
+        face = pipeline.faces(image)[0]  # policy "largest": the biggest face comes first
+    except NoFaceError:
+        if finder is None:
+            raise
+        landmarks, _ = finder.landmarks(image)  # repeats the plain pass first: only on a miss
+        box = np.concatenate([landmarks.min(axis=0), landmarks.max(axis=0)]).astype(np.float32)
+        return landmarks, box, {"landmarks_from": "detector", "tight_crop_fallback": True}
     return face.landmarks, np.asarray(face.box.to_list(), dtype=np.float32), {"landmarks_from": "detector"}
 
 
-def prepare_face(source: str, pipeline, options: PrepareOptions) -> Union[PreparedFace, SkippedInput]:
+def prepare_face(source: str, pipeline, options: PrepareOptions, finder=None) -> Union[PreparedFace, SkippedInput]:
     """Read, find landmarks (side-car .pts/.npy file, else the detector), filter by pose, align,
-    crop, compress. pipeline: a FacePipeline (may be None when every input has a side-car)."""
+    crop, compress. pipeline: a FacePipeline (may be None when every input has a side-car);
+    finder: the tight-crop fallback when options.tight_crop_fallback."""
     try:
         image = _core.read_image(source)
     except FacenormError as e:
@@ -112,7 +138,7 @@ def prepare_face(source: str, pipeline, options: PrepareOptions) -> Union[Prepar
         if landmark_file is not None:
             landmarks, box, origin = _sidecar_landmarks(landmark_file)
         else:
-            landmarks, box, origin = _detected_landmarks(image, pipeline)
+            landmarks, box, origin = _detected_landmarks(image, pipeline, finder)
     except NoFaceError as e:
         return SkippedInput(source, NO_FACE, type(e).__name__, str(e))
     except FacenormError as e:

@@ -6,7 +6,9 @@ files and completes a killed run where it stopped.
 Work folder layout (one file per stage and input set):
 
     controls.h5, test.h5, cleft.h5                 prepare (test and cleft: split test)
-    controls.<method>.h5, test.<method>.h5          synth with `method`
+    controls.<method>.h5, test.<method>.h5          synth with `method` (several: "lt-v1+lt-v2+cleft")
+    utkface.txt, test_utkface.txt                   UTKFace's train/dev and held-out files (lists)
+    utkface.h5, test_utkface.h5 (+ synth files)     prepare with age groups from the file names
     test.real_shapes.h5                             synth LT-v2 with the user's real cleft shapes
     normalized/<normalizer>/<same names>            normalize
     pairs.<method>.<normalizer>.h5                  build_pairs
@@ -19,14 +21,18 @@ import time
 from .._core import InputError, MissingFileError
 from ..data.prepare import prepare_dataset
 from ..data.prepare_face import PrepareOptions
+from ..files import atomic_write_text
+from ..lipsynth.method_mix import checked_severity_range, method_list
 from ..lipsynth.synth_job import run_synth
 from ..normalize.base import Normalizer
 from ..normalize.batch_job import run_normalize
 from ..normalize.registry import get_normalizer
 from .pairs import PairSource, build_pairs
+from .utkface_faces import utkface_split
 
-LIP_METHODS = ("lt-v2", "lt-v1")
+LIP_METHODS = ("lt-v2", "lt-v1", "cleft")
 REAL_SHAPES_TAG = "real_shapes"
+CLEFT_SEVERITY = (0.4, 1.0)  # each cleft copy draws its severity here: below 0.4 a gap is barely open
 
 
 def file_slug(text: str) -> str:
@@ -55,11 +61,13 @@ class _Stages:
         return summary
 
 
-def _check_arguments(control_inputs, method, test_inputs, real_shapes, size, severity, threads) -> None:
+def _check_arguments(control_inputs, methods, test_inputs, real_shapes, size, severity, threads,
+                     cleft_severity) -> None:
     if not control_inputs:
         raise InputError("control_inputs: expected at least one folder, image or list file of normal faces")
-    if method not in LIP_METHODS:
-        raise InputError(f"method: expected one of {', '.join(LIP_METHODS)}, got '{method}'")
+    unknown = [m for m in methods if m not in LIP_METHODS]
+    if unknown:
+        raise InputError(f"method: expected one or more of {', '.join(LIP_METHODS)}, got '{unknown[0]}'")
     if real_shapes is not None:
         if not test_inputs:
             raise InputError("real_shapes: expected test_inputs too; the real cleft shapes are applied to the "
@@ -68,6 +76,7 @@ def _check_arguments(control_inputs, method, test_inputs, real_shapes, size, sev
             raise MissingFileError(f"{real_shapes}: no such folder of lip templates (.npy or .pts)")
     if not 0.0 <= float(severity) <= 1.0:
         raise InputError(f"severity: expected a value in [0, 1], got {severity}")
+    checked_severity_range(cleft_severity)
     if int(threads) < 1:
         raise InputError(f"threads: expected 1 or more, got {threads}")
     if not 32 <= int(size) <= 8192:
@@ -78,7 +87,8 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
                       real_shapes=None, cleft_inputs=None, size: int = 512, severity: float = 1.0, seed: int = 0,
                       threads: int = 2, progress: bool = True, pose_filter: bool = True,
                       dev_fraction: float = 0.2, crop_size: int = 224, children_inputs=None,
-                      test_children_inputs=None) -> dict:
+                      test_children_inputs=None, utkface=None, utkface_per_group=None,
+                      utkface_test_per_group=None, cleft_severity=CLEFT_SEVERITY) -> dict:
     """Run every stage into `work_dir`; returns {"pairs", "records", "labels", "subsets",
     "seconds": {stage: s, "total": s}, "stages": {stage: {written, skipped, resumed_from}}, ...}.
 
@@ -92,9 +102,18 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     children_inputs / test_children_inputs: normal faces of children (train/dev, test); when
     given, the other faces are recorded as adults, giving the subsets test_adults and
     test_children and the paper's "without children" ablation (`facenorm train --without-children`).
+    method: one of LIP_METHODS or several ("lt-v1,lt-v2,cleft" or a list): each copy draws one;
+    a cleft copy draws its kind, side and severity (in cleft_severity), all in its params.
+    utkface: a folder of UTKFace photos (every age): its held-out files (appraisal.normal_faces)
+    join the test split, the others train/dev, each record's age_group read from its file name
+    (0-2, 3-5, 6-12, 13-17, 18-59, 60+; the other faces are recorded as adults); the per_group
+    caps draw that many faces per age group (seeded). Faces the detector misses in UTKFace's
+    tight crops are retried padded and upsampled (FaceFinder).
     """
     started = time.perf_counter()
-    _check_arguments(control_inputs, method, test_inputs, real_shapes, size, severity, threads)
+    methods = method_list(method)
+    _check_arguments(control_inputs, methods, test_inputs, real_shapes, size, severity, threads, cleft_severity)
+    method = "+".join(methods)
     n = normalizer if isinstance(normalizer, Normalizer) else get_normalizer(normalizer)
     spec = repr(n)
     work = os.path.abspath(os.fspath(work_dir))
@@ -104,19 +123,23 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     os.makedirs(normalized_dir, exist_ok=True)
     stages = _Stages()
 
-    ages = bool(children_inputs or test_children_inputs)
+    ages = bool(children_inputs or test_children_inputs or utkface)
+    utk_train, utk_test = (utkface_split(utkface, utkface_per_group, utkface_test_per_group, int(seed))
+                           if utkface else ([], []))
 
-    def prepare(name, inputs, group, split, age_group=""):
+    def prepare(name, inputs, group, split, age_group="", utk=False):
         out = os.path.join(work, f"{name}.h5")
         options = PrepareOptions(size=int(size), group=group, split=split, pose_filter=pose_filter,
-                                 age_group=age_group)
+                                 age_group=age_group, age_from_name="utkface" if utk else "",
+                                 tight_crop_fallback=utk)
         stages.run(f"prepare_{name}", prepare_dataset, inputs, out, options, threads=int(threads), progress=progress)
         return out
 
     def synth(name, prepared, tag, synth_method, templates=None):
         out = os.path.join(work, f"{name}.{tag}.h5")
+        mixed = {"cleft_severity": list(cleft_severity)} if "cleft" in method_list(synth_method) else {}
         stages.run(f"synth_{name}_{tag}", run_synth, prepared, out, synth_method, severity=float(severity),
-                   seed=int(seed), templates=templates, progress=progress)
+                   seed=int(seed), templates=templates, progress=progress, **mixed)
         return out
 
     def normalize(path):
@@ -129,8 +152,8 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     controls = prepare("controls", control_inputs, "control", "", adult)
     test = prepare("test", test_inputs, "control", "test", adult) if test_inputs else None
     cleft = prepare("cleft", cleft_inputs, "cleft", "test") if cleft_inputs else None
-    controls_t = synth("controls", controls, method, method)
-    test_t = synth("test", test, method, method) if test else None
+    controls_t = synth("controls", controls, method, methods)
+    test_t = synth("test", test, method, methods) if test else None
     shapes_t = synth("test", test, REAL_SHAPES_TAG, "lt-v2", os.path.abspath(real_shapes)) if real_shapes else None
 
     sources = [PairSource(controls, normalize(controls), controls_t, normalize(controls_t))]
@@ -142,8 +165,18 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     for name, inputs, split in (("children", children_inputs, ""), ("test_children", test_children_inputs, "test")):
         if inputs:
             kids = prepare(name, inputs, "control", split, "child")
-            kids_t = synth(name, kids, method, method)
+            kids_t = synth(name, kids, method, methods)
             sources.append(PairSource(kids, normalize(kids), kids_t, normalize(kids_t)))
+    for name, files, split in (("utkface", utk_train, ""), ("test_utkface", utk_test, "test")):
+        if files:
+            listed = atomic_write_text(os.path.join(work, f"{name}.txt"), "".join(f + "\n" for f in files))
+            faces = prepare(name, [listed], "control", split, "adult", utk=True)
+            faces_t = synth(name, faces, method, methods)
+            sources.append(PairSource(faces, normalize(faces), faces_t, normalize(faces_t)))
+            if split == "test" and real_shapes:
+                shapes_u = synth(name, faces, REAL_SHAPES_TAG, "lt-v2", os.path.abspath(real_shapes))
+                sources.append(PairSource(faces, transformed=shapes_u, normalized_transformed=normalize(shapes_u),
+                                          abnormal_only=True, tag=REAL_SHAPES_TAG))
     if cleft:
         sources.append(PairSource(cleft, normalize(cleft), abnormal_only=True, tag="cleft"))
 

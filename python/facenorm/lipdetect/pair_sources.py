@@ -152,5 +152,5 @@ def load_source(source: PairSource) -> SourceTables:
     normalized = (derived_table(source.normalized, "normalize", prepared, "normalized")
                   if source.normalized else None)
     normalized_transformed = (derived_table(source.normalized_transformed, "normalize", transformed,
-                                            "normalized_transformed") if transformed else None)
+                                            "normalized_transformed") if transformed is not None else None)
     return SourceTables(source, prepared, normalized, transformed, normalized_transformed)

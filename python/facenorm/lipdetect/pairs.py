@@ -37,6 +37,10 @@ MARGIN = 0.15                  # crop_region's default margin, recorded in the f
 NORMALIZED_CROP = "normalized"  # crops/normalized: the normalized face under the same crop matrix
 COLUMNS = {"label": np.int8, "source_index": np.int16}
 CHILD, ADULT = "child", "adult"
+# UTKFace's age groups (appraisal.normal_faces.AGE_GROUPS) count as children or adults too
+CHILD_GROUPS = (CHILD, "0-2", "3-5", "6-12", "13-17")
+ADULT_GROUPS = (ADULT, "18-59", "60+")
+AGE_GROUPS = CHILD_GROUPS[1:] + ADULT_GROUPS[1:]
 
 __all__ = ["PairSource", "build_pairs", "LipPairs", "subset_indices", "store_features", "STAGE"]
 
@@ -105,7 +109,8 @@ class _PairCutter:
                        "control_id": control_id})
         with dataset_errors(face.path, f"reading record {p.index}"):
             made = record_from_row(face.h5["records"][p.index])["params"]
-        params.update({k: made[k] for k in ("method", "template", "side", "severity", "severity_applied", "seed")
+        params.update({k: made[k] for k in ("method", "template", "side", "severity", "severity_applied", "seed",
+                                                  "anchor", "cleft")
                        if k in made})
         return params
 
@@ -358,18 +363,35 @@ def subset_indices(reader: LipPairs, exclude_children: bool = False) -> Dict[str
     for split in SPLITS:
         mask = balanced & (reader.splits == split)
         if exclude_children and split != "test":
-            mask &= reader.age_groups != CHILD
+            mask &= ~np.isin(reader.age_groups, CHILD_GROUPS)
         subsets[split] = np.flatnonzero(mask)
     test_controls = balanced & test & (reader.labels == NORMAL)
-    if np.isin(reader.age_groups[test_controls], [ADULT, CHILD]).any():
-        subsets["test_adults"] = np.flatnonzero(test_controls & (reader.age_groups == ADULT))
-        subsets["test_children"] = np.flatnonzero(test_controls & (reader.age_groups == CHILD))
+    if np.isin(reader.age_groups[test_controls], ADULT_GROUPS + CHILD_GROUPS).any():
+        subsets["test_adults"] = np.flatnonzero(test_controls & np.isin(reader.age_groups, ADULT_GROUPS))
+        subsets["test_children"] = np.flatnonzero(test_controls & np.isin(reader.age_groups, CHILD_GROUPS))
     else:
         subsets["test_controls"] = np.flatnonzero(test_controls)
+    subsets.update(_kind_and_age_subsets(reader, balanced & test))
     for tag in dict.fromkeys(s.get("tag", "") for s in sources):
         if tag:
             subsets[f"test_{tag}"] = np.flatnonzero((tags == tag) & test)
     return subsets
+
+
+def _kind_and_age_subsets(reader: LipPairs, test: np.ndarray) -> Dict[str, np.ndarray]:
+    """test_kind_<group>: the test copies of each kind (group: lt-v2, cleft_repaired, ...) when
+    the copies are of several kinds; test_age_<group>: the test records (controls and their
+    copies) of each UTKFace age group present."""
+    out = {}
+    copies = test & (reader.labels == ABNORMAL)
+    kinds = sorted(set(reader.groups[copies]) - {""})
+    if len(kinds) > 1:
+        out.update({f"test_kind_{k}": np.flatnonzero(copies & (reader.groups == k)) for k in kinds})
+    for group in AGE_GROUPS:
+        mask = test & (reader.age_groups == group)
+        if mask.any():
+            out[f"test_age_{group}"] = np.flatnonzero(mask)
+    return out
 
 
 def store_features(path, backbone: str, layer: str, chunks, attrs: dict) -> dict:

@@ -23,6 +23,7 @@ from .default_templates import default_lip_templates
 from .lip_transform import lip_transform_v1, lip_transform_v2
 from .lt_v1 import LT_V1_TRANSFORMS
 from .lt_v2 import check_anchor
+from .method_mix import checked_severity_range, drawn_method, drawn_severity, method_list, record_group
 from .cleft import CLEFT_KINDS, synthesize_cleft
 from .palsy import palsy_transform
 from .templates import lip_templates_in
@@ -76,18 +77,24 @@ def _open_output(out, params, image_shape) -> DatasetWriter:
     return DatasetWriter.reopen_for_job(out, STAGE, params)
 
 
-def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_record: int = 1,
+def run_synth(source, out, method="lt-v2", severity: float = 1.0, per_record: int = 1,
               seed: int = 0, templates=None, progress: bool = True, anchor: str = "corner",
-              cleft_kind: str = "mixed", cleft_side: str = "random") -> dict:
+              cleft_kind: str = "mixed", cleft_side: str = "random", cleft_severity=None) -> dict:
     """Run the job; returns the summary `facenorm synth --json` prints. anchor: LT-v2's
     construction (lipsynth.lt_v2), recorded in the job's and each record's params. cleft_kind
     (one of CLEFT_KINDS or "mixed") and cleft_side (CLEFT_SIDE_CHOICES): method "cleft"; every
-    record's params hold all of the synthesizer's parameters under "cleft"."""
+    record's params hold all of the synthesizer's parameters under "cleft". method: one name,
+    or several ("lt-v1,lt-v2,cleft" or a list): each record draws one (lipsynth.method_mix).
+    cleft_severity: (low, high): each cleft record draws its severity uniformly in it. A record's
+    group is its method, for a cleft cleft_<kind>."""
     from tqdm import tqdm
 
     started = time.perf_counter()
-    if method not in METHODS:
-        raise _core.InputError(f"method: expected one of {', '.join(METHODS)}, got '{method}'")
+    methods = method_list(method)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise _core.InputError(f"method: expected one of {', '.join(METHODS)}, got '{unknown[0]}'")
+    cleft_severity = checked_severity_range(cleft_severity)
     if per_record < 1:
         raise _core.InputError(f"per_record: expected 1 or more, got {per_record}")
     if not 0.0 <= severity <= 1.0:
@@ -99,12 +106,15 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
         raise _core.InputError(f"cleft side: expected one of {', '.join(CLEFT_SIDE_CHOICES)}, got '{cleft_side}'")
     source, out = os.path.abspath(os.fspath(source)), os.path.abspath(os.fspath(out))
     template_set = lip_templates_in(templates) if templates else default_lip_templates()
-    params = {"stage": STAGE, "source": source, "method": method, "severity": severity,
+    params = {"stage": STAGE, "source": source, "method": methods[0] if len(methods) == 1 else list(methods),
+              "severity": severity,
               "per_record": per_record, "seed": seed, "templates": os.path.abspath(templates) if templates else "builtin"}
-    if method == "lt-v2":  # an output of the earlier construction (no anchor recorded) is another job
+    if "lt-v2" in methods:  # an output of the earlier construction (no anchor recorded) is another job
         params["anchor"] = anchor
-    if method == "cleft":
+    if "cleft" in methods:
         params.update(cleft_kind=cleft_kind, cleft_side=cleft_side)
+        if cleft_severity is not None:
+            params["cleft_severity"] = list(cleft_severity)
     written = skipped = 0
     with Dataset.open(source) as data, _open_output(out, params, data.image_shape) as writer:
         done = writer.sources()
@@ -115,8 +125,10 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
             for i, k in todo:
                 sample = data[i]
                 s = record_seed(seed, i, k)
+                m = drawn_method(methods, s)
+                strength = drawn_severity(severity, cleft_severity if m == "cleft" else None, s)
                 try:
-                    image, after, extra = synthesize(method, sample.image, sample.landmarks, severity, s,
+                    image, after, extra = synthesize(m, sample.image, sample.landmarks, strength, s,
                                                      template_set, anchor, cleft_kind, cleft_side)
                 except _core.InputError as e:  # e.g. a move that would fold a thin or open lip
                     writer.append_skipped(f"{source}#{i}/{k}", "transform_refused", type(e).__name__, str(e))
@@ -124,10 +136,10 @@ def run_synth(source, out, method: str = "lt-v2", severity: float = 1.0, per_rec
                     bar.update(1)
                     continue
                 writer.append(f"{source}#{i}/{k}", image, after, sample.box, sample.pose,
-                              subject_id=records[i].get("subject_id", ""), group=method,
+                              subject_id=records[i].get("subject_id", ""), group=record_group(m, extra),
                               age_group=records[i].get("age_group", ""), split=records[i].get("split", ""),
-                              parent_id=i, params={"method": method, "severity": severity, "seed": s, **extra})
+                              parent_id=i, params={"method": m, "severity": strength, "seed": s, **extra})
                 written += 1
                 bar.update(1)
     return {"out": out, "written": written, "skipped": skipped, "resumed_from": len(data) * per_record - len(todo),
-            "method": method, "seconds": round(time.perf_counter() - started, 3)}
+            "method": params["method"], "seconds": round(time.perf_counter() - started, 3)}
