@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 from facenorm.lipdetect.network import BACKBONES, NetworkSettings  # noqa: E402
-from facenorm.lipdetect.protocol import paper_protocol, run_protocol  # noqa: E402
+from facenorm.lipdetect.protocol import paper_protocol, run_protocol, select_arms  # noqa: E402
 from facenorm.lipdetect.training import LipTrainSettings  # noqa: E402
 
 
@@ -33,13 +33,17 @@ def main(argv=None) -> int:
     p.add_argument("--simple-cnn-runs", type=int, help="runs of the simple-CNN arms (default: --runs)")
     p.add_argument("--with-children", action="store_true", help="add the without-children arm (needs age groups)")
     p.add_argument("--max-epochs", type=int, default=50)
+    p.add_argument("--threads", type=int, default=2, help="torch threads per run (default 2)")
+    p.add_argument("--arms", help="comma-separated arms to run (default: all), e.g. siamese,baseline")
     args = p.parse_args(argv)
     pairs = {k: v for k, v in (("lt-v2", args.lt_v2), ("lt-v1", args.lt_v1), ("learned", args.learned),
                                ("learned_no_restoration", args.no_restoration)) if v}
     settings = LipTrainSettings(network=NetworkSettings(backbone=args.backbone, trainable_layers=args.trainable_layers),
-                                max_epochs=args.max_epochs)
+                                max_epochs=args.max_epochs, threads=args.threads)
     arms, comparisons = paper_protocol(pairs, settings, args.simple_cnn_side, args.simple_cnn_runs,
                                        args.with_children)
+    if args.arms:
+        arms, comparisons = select_arms(arms, comparisons, args.arms.split(","))
     document = run_protocol(arms, comparisons, args.out, runs=args.runs)
     for stem, c in document["comparisons"].items():
         print(f"## {c['title']}\n")

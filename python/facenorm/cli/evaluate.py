@@ -9,6 +9,9 @@ def register(sub):
     p.add_argument("pairs", metavar="PAIRS.h5")
     p.add_argument("--subsets", help="comma-separated subset names (default: all the file has)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-cache", action="store_true",
+                   help="run the whole network instead of caching its frozen part in the pairs file "
+                        "(for a file another job has open, or a few subsets)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -20,7 +23,8 @@ def run(args) -> int:
     from ..lipdetect.model import LipModel
 
     subsets = [s for s in args.subsets.split(",") if s] if args.subsets else None
-    result = evaluate_lip_model(LipModel(args.model, threads=args.threads), args.pairs, subsets)
+    result = evaluate_lip_model(LipModel(args.model, threads=args.threads), args.pairs, subsets,
+                                use_cache=not args.no_cache)
     if args.json:
         emit_json({"model": args.model, "pairs": args.pairs, "subsets": result["subsets"], "seconds": result["seconds"]})
     else:

@@ -12,7 +12,8 @@ from .pairs import LipPairs
 
 def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, progress: bool = True) -> dict:
     """{"subsets": {name: {"n","correct","accuracy","loss"}}, "p_abnormal": float64 (N,) per record,
-    "labels": int64 (N,)}. model: a LipModel or its folder; subsets: names (default: all)."""
+    "labels": int64 (N,)}. model: a LipModel or its folder; subsets: names (default: all). Only
+    the records of the subsets asked are run (the others' p_abnormal are NaN)."""
     import torch
 
     from ..nets import _nets, torch_threads
@@ -30,14 +31,16 @@ def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, 
         cache = uses_cache(net, use_cache)
         if cache:
             ensure_cached_features(pairs, net, network, progress)
-        everything = np.arange(len(pairs))
-        inputs = network_inputs(pairs, net, network, everything, cache)
-        labels = torch.from_numpy(pairs.labels.astype(np.int64))
-        result = _nets.evaluate_lip_classifier(net, inputs[0], inputs[1] if net.siamese else None, labels)
-    p = result["p_abnormal"].double().numpy()
-    y = labels.numpy()
+        asked = np.unique(np.concatenate([available[name] for name in names] + [np.zeros(0, np.int64)]))
+        inputs = network_inputs(pairs, net, network, asked, cache)
+        y = pairs.labels.astype(np.int64)
+        result = _nets.evaluate_lip_classifier(net, inputs[0], inputs[1] if net.siamese else None,
+                                               torch.from_numpy(y[asked]))
+    p = np.full(len(y), np.nan)
+    p[asked] = result["p_abnormal"].double().numpy()
     eps = 1e-12
-    per_record_loss = -np.log(np.where(y == 1, p, 1 - p).clip(eps, 1))
+    with np.errstate(invalid="ignore"):
+        per_record_loss = -np.log(np.where(y == 1, p, 1 - p).clip(eps, 1))
     correct = (p > 0.5) == (y == 1)
     out = {}
     for name in names:

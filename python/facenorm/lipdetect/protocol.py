@@ -77,6 +77,15 @@ def paper_protocol(pairs: Dict[str, str], settings: LipTrainSettings = None, sim
     return arms, comparisons
 
 
+def select_arms(arms: Sequence[Arm], comparisons: Sequence[Comparison], names: Sequence[str]):
+    """Only the arms named (in their protocol order) and the comparisons between two of them."""
+    unknown = [n for n in names if n not in [a.name for a in arms]]
+    if unknown:
+        raise InputError(f"arms: {unknown} are not in this protocol's {[a.name for a in arms]}")
+    kept = [a for a in arms if a.name in names]
+    return kept, [c for c in comparisons if c.reference in names and c.other in names]
+
+
 def _run_once(arm: Arm, run: int, seed: int, out_dir: str) -> dict:
     folder = os.path.join(out_dir, arm.name, f"run{run}")
     done = os.path.join(folder, "evaluation.json")
