@@ -5,7 +5,8 @@ network side by side (torchvision's MobileNetV2 / ResNet-34 with the same head):
    forward (target: <= 60 ms in all), for each backbone;
 2. batched throughput (pairs per second, batch 32);
 3. one training epoch with and without cached features (the frozen prefix computed once);
-4. facenorm classify's whole path on a decoded photo with the shipped model.
+4. facenorm classify's whole path on a decoded photo with the shipped model (`--parts whole_photo`
+   runs only this one).
 
 Workload: CelebAMask-HQ test faces from ../shared/data (aligned as `facenorm lip-dataset` does).
 
@@ -172,13 +173,25 @@ def epoch_times(n=160):
     print(f"   PyTorch-in-Python, torchvision MobileNetV2 K=98, full path: {time.perf_counter() - started:.2f} s")
 
 
-def main():
+PARTS = ("per_photo", "throughput", "epoch_times", "whole_photo")
+
+
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)} (default: all)")
+    parts = p.parse_args(argv).parts.split(",")
     torch.set_num_threads(THREADS)
     print(f"torch {torch.__version__}, {THREADS} threads")
-    per_photo(aligned_faces())
-    throughput()
-    epoch_times()
-    whole_photo()
+    if "per_photo" in parts:
+        per_photo(aligned_faces())
+    if "throughput" in parts:
+        throughput()
+    if "epoch_times" in parts:
+        epoch_times()
+    if "whole_photo" in parts:
+        whole_photo()
 
 
 if __name__ == "__main__":

@@ -111,6 +111,26 @@ def test_classify_cli_on_photos(trained, celeba_images, tmp_path, capsys):
         assert os.path.getsize(good["pictures"][kind]) > 0
 
 
+def test_classify_reports_a_photo_without_a_face(trained, celeba_images, tmp_path, capsys):
+    """The JSON contract: one row per photo; a photo with no face gets the detector's error, the
+    others their p(abnormal); classify's landmarks are the pipeline's."""
+    import facenorm as fn
+    from facenorm.lipdetect.classify import PhotoClassifier
+
+    blank = tmp_path / "blank.png"
+    fn.write_image(str(blank), np.full((300, 300, 3), 128, np.uint8))
+    assert cli_main(["classify", str(blank), celeba_images[0], "--model", trained["out"], "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"images", "model", "normalizer"}
+    faceless, good = doc["images"]
+    assert set(faceless) == {"path", "p_abnormal", "label", "error", "error_type"}
+    assert faceless["error_type"] == "NoFaceError" and "no face" in faceless["error"]
+    assert faceless["p_abnormal"] is None and good["error"] is None
+    classifier = PhotoClassifier(trained["out"])
+    image = fn.read_image(celeba_images[0])
+    np.testing.assert_array_equal(classifier.landmarks(image), classifier.pipeline.faces(image)[0].landmarks)
+
+
 def test_model_folder_errors(trained, tmp_path):
     with pytest.raises(MissingFileError, match="facenorm train"):
         LipModel(tmp_path / "empty")

@@ -9,6 +9,8 @@ def register(sub):
     p.add_argument("pairs", metavar="PAIRS.h5")
     p.add_argument("--subsets", help="comma-separated subset names (default: all the file has)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threshold", default="0.5", metavar="T|model",
+                   help="call a record abnormal when p >= T (default 0.5, the paper's tables; model: the model's own)")
     p.add_argument("--no-cache", action="store_true",
                    help="run the whole network instead of caching its frozen part in the pairs file "
                         "(for a file another job has open, or a few subsets)")
@@ -23,10 +25,12 @@ def run(args) -> int:
     from ..lipdetect.model import LipModel
 
     subsets = [s for s in args.subsets.split(",") if s] if args.subsets else None
-    result = evaluate_lip_model(LipModel(args.model, threads=args.threads), args.pairs, subsets,
-                                use_cache=not args.no_cache)
+    model = LipModel(args.model, threads=args.threads)
+    threshold = model.threshold if args.threshold == "model" else float(args.threshold)
+    result = evaluate_lip_model(model, args.pairs, subsets, use_cache=not args.no_cache, threshold=threshold)
     if args.json:
-        emit_json({"model": args.model, "pairs": args.pairs, "subsets": result["subsets"], "seconds": result["seconds"]})
+        emit_json({"model": args.model, "pairs": args.pairs, "threshold": threshold, "subsets": result["subsets"],
+                   "seconds": result["seconds"]})
     else:
         for name, r in result["subsets"].items():
             print(f"{name:>18}: n {r['n']:5d}  loss {r['loss']:.4f}  accuracy {r['accuracy']:.4f}", file=sys.stdout)

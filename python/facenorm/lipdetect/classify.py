@@ -28,6 +28,12 @@ class PhotoClassifier:
         self.normalizer = get_normalizer(self.normalizer_spec)
         self.pipeline = FacePipeline(detector, landmark_model=landmark_model)
 
+    def landmarks(self, image: np.ndarray) -> np.ndarray:
+        """The largest face's 68 landmarks (the pipeline's detector and predictor, without the head
+        pose `faces` adds: classify does not use it); NoFaceError when there is none."""
+        box = self.pipeline.detector.detect(image, "largest")[0]
+        return self.pipeline.predictor.predict(image, box)
+
     def crops(self, image: np.ndarray, landmarks: np.ndarray):
         """(original crop, normalized crop), uint8 (S, S, 3) each, for a face and its 68 landmarks
         (float32 (68, 2) pixels of `image`, RGB uint8 (H, W, 3))."""
@@ -41,8 +47,7 @@ class PhotoClassifier:
     def classify_image(self, image: np.ndarray, with_cam: bool = False) -> dict:
         """{"p_abnormal", "label", "original", "normalized"[, "cam"]} for the largest face of an RGB
         uint8 (H, W, 3) image; NoFaceError when there is none."""
-        landmarks = self.pipeline.faces(image)[0].landmarks
-        original, normalized = self.crops(image, landmarks)
+        original, normalized = self.crops(image, self.landmarks(image))
         o, n = original[None], normalized[None] if self.model.network.siamese else None
         if with_cam:
             p, maps = self.model.class_activation_maps(o, n)

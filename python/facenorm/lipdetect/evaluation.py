@@ -10,10 +10,12 @@ from .model import LipModel
 from .pairs import LipPairs
 
 
-def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, progress: bool = True) -> dict:
+def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, progress: bool = True,
+                       threshold: float = 0.5) -> dict:
     """{"subsets": {name: {"n","correct","accuracy","loss"}}, "p_abnormal": float64 (N,) per record,
     "labels": int64 (N,)}. model: a LipModel or its folder; subsets: names (default: all). Only
-    the records of the subsets asked are run (the others' p_abnormal are NaN)."""
+    the records of the subsets asked are run (the others' p_abnormal are NaN). threshold: a record
+    is called abnormal when p >= threshold (0.5: the paper's tables; a model's own: model.threshold)."""
     import torch
 
     from ..nets import _nets, torch_threads
@@ -41,7 +43,7 @@ def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, 
     eps = 1e-12
     with np.errstate(invalid="ignore"):
         per_record_loss = -np.log(np.where(y == 1, p, 1 - p).clip(eps, 1))
-    correct = (p > 0.5) == (y == 1)
+    correct = (p >= threshold) == (y == 1)
     out = {}
     for name in names:
         idx = available[name]

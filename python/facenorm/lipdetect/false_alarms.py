@@ -34,7 +34,7 @@ def classify_photos(photos: Sequence[Tuple[str, str]], model_dirs: Sequence[str]
         try:
             image = _core.read_image(path)
             for key, classifier in classifiers.items():
-                landmarks = classifier.pipeline.faces(image)[0].landmarks
+                landmarks = classifier.landmarks(image)
                 original, normalized = classifier.crops(image, landmarks)
                 for m in models:
                     if _face_key(m) == key:
