@@ -53,3 +53,21 @@ from . import score  # noqa: F401  (heatmaps, S, normality: fn.score.score_pair)
 from . import stats  # noqa: F401  (agreement with human ratings: fn.stats.pearson, ablation_table)
 from . import normalize  # noqa: F401  (normalizers: fn.normalize.get_normalizer("statistical"))
 from .score import anomaly_heatmap, anomaly_score  # noqa: F401
+from .appraisal.anomaly_map import AnomalyMap, anomaly_map  # noqa: F401  (PaDiM map, docs/appraisal.md)
+from .appraisal.appraise import Appraisal, Appraiser  # noqa: F401  (the default `facenorm score IMG`)
+
+
+def appraise(image, landmarks=None, age=None, region: str = "mouth_nose"):
+    """The default appraisal of one face (what `facenorm score IMG` prints): score (larger = more
+    normal), normality 0-100 among held-out normal faces (of the age group when `age` is given),
+    the map, its peak and its heat per region. Loads the shipped models once per process."""
+    return _default_appraiser().appraise(image, landmarks, age=age, region=region)
+
+
+_appraisers = []
+
+
+def _default_appraiser():
+    if not _appraisers:
+        _appraisers.append(Appraiser())
+    return _appraisers[0]

@@ -10,7 +10,7 @@ def notebooks(root):
 
 OUTPUTS = {"quickstart.ipynb": "quickstart_lip.png", "lip_transformations.ipynb": "palsy.png",
            "anomaly_scoring.ipynb": "score_vs_severity.png", "normalization.ipynb": "normalizers.png",
-           "learned_normalization.ipynb": "learned_triplets.png", "lip_detection.ipynb": "lip_cam.png"}
+           "learned_normalization.ipynb": "learned_triplets.png", "lip_detection.ipynb": "lip_cam.png", "appraisal.ipynb": "appraisal.png"}
 
 
 @pytest.mark.parametrize("name", sorted(OUTPUTS))

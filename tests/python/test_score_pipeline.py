@@ -128,8 +128,11 @@ def test_cli_score_rejects_bad_pairs(face, tmp_path):
     fn.write_image(str(tmp_path / "half.png"), np.ascontiguousarray(image[: image.shape[0] // 2]))
     run = _cli("score", str(tmp_path / "a.png"), "--reference", str(tmp_path / "half.png"), "--json")
     assert run.returncode == 1 and "same size" in json.loads(run.stdout)["error"]
-    run = _cli("score", str(tmp_path / "a.png"), "--json")  # bad usage: exit 2, still one JSON document
-    assert run.returncode == 2 and "exactly one of --reference" in json.loads(run.stdout)["error"]
+    run = _cli("score", str(tmp_path / "a.png"), "--reference", str(tmp_path / "a.png"), "--normalizer", "none",
+               "--json")  # bad usage: exit 2, still one JSON document
+    assert run.returncode == 2 and "at most one of --reference" in json.loads(run.stdout)["error"]
+    run = _cli("score", str(tmp_path / "a.png"), "--normalizer", "none", "--age", "3", "--json")
+    assert run.returncode == 2 and "default appraisal" in json.loads(run.stdout)["error"]
     run = _cli("score", str(tmp_path / "a.png"), "--reference", str(tmp_path / "a.png"), "--method", "nope", "--json")
     assert run.returncode == 1 and "expected one of pse" in json.loads(run.stdout)["error"]
 

@@ -13,6 +13,7 @@ from .._core import InputError
 
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
+                   "fit_anomaly_model", "calibrate_appraisal", "evaluate_appraisal",
                    "synth", "normalize", "lip_dataset", "fit_normal_model", "train_normalizer", "evaluate_normalizer",
                    "train_landmarks", "train_landmark_refiner", "train_shape_predictor", "evaluate_landmarks",
                    "train_palsy_assessment",

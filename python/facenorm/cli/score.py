@@ -1,9 +1,12 @@
-"""facenorm score IMG --reference NORM [--region R] [--heatmap PNG] --json  (one pair), or
+"""facenorm score IMG [--age YEARS] [--heatmap PNG] --json  (the default appraisal: no reference needed),
+facenorm score IMG --reference NORM | --normalizer NAME [--region R] [--heatmap PNG] --json  (one pair), or
 facenorm score --dataset FILE.h5 [--reference-dataset PARENT.h5]  (every record against its parent).
 
-IMG is the face as photographed; NORM its normalized version, pixel-aligned, same size. The
-region mask comes from IMG's landmarks (detected, or --landmarks FILE). S is eq. 6 of the
-PLOS ONE 2023 paper: larger = more normal; normality is 0-100 (docs/scoring.md).
+The default (docs/appraisal.md) maps IMG against normal faces of every age, inpaints what the map
+flags, and compares the face with its inpainted version; normality is the face's percentile among
+held-out normal faces (of its age group with --age). With --reference, NORM is IMG's normalized
+version, pixel-aligned, same size, and S is eq. 6 of the PLOS ONE 2023 paper (docs/scoring.md).
+Either way, larger score = more normal.
 """
 from .main import emit_json
 
@@ -15,8 +18,13 @@ def register(sub):
     p.add_argument("image", nargs="?", metavar="IMG", help="the face as photographed")
     p.add_argument("--reference", metavar="IMG", help="its normalized version (pixel-aligned, same size)")
     p.add_argument("--normalizer", metavar="NAME", help="normalize IMG with this normalizer instead of --reference")
-    p.add_argument("--region", default="mouth_nose", choices=REGION_CHOICES,
-                   help="where to score (default mouth_nose: the paper's 'mouth only' setting)")
+    p.add_argument("--age", type=float, metavar="YEARS",
+                   help="default appraisal: normality among held-out normal faces of this age group")
+    p.add_argument("--model", metavar="DIR", help="default appraisal: the anomaly model folder (default: the shipped one)")
+    p.add_argument("--region", default=None, choices=REGION_CHOICES,
+                   help="where to score (default: mouth for the default appraisal, the lips and the skin around "
+                        "them up to the nostrils; mouth_nose, the paper's 'mouth only' setting, with "
+                        "--reference/--normalizer/--dataset)")
     p.add_argument("--method", default="pse", help="pse (default), ssim, deep, or lpips:PATH (TorchScript)")
     p.add_argument("--colour", default="ycbcr", choices=["ycbcr", "rgb"])
     p.add_argument("--erosion", type=int, default=3, help="erosion size (odd; 0 = off). Default 3")
@@ -57,11 +65,12 @@ def run(args) -> int:
 
     from .main import UsageError
 
+    pair_region = args.region or "mouth_nose"
     if args.dataset:
         if args.image or args.reference:
             raise UsageError("--dataset scores a dataset file; do not also pass IMG or --reference")
         from ..score.batch import score_dataset
-        summary = score_dataset(args.dataset, reference_dataset=args.reference_dataset, region=args.region,
+        summary = score_dataset(args.dataset, reference_dataset=args.reference_dataset, region=pair_region,
                                 method=args.method, colour=args.colour, erosion=args.erosion,
                                 soft_sigma=args.soft_sigma, store_heatmaps=args.store_heatmaps)
         if args.json:
@@ -69,8 +78,12 @@ def run(args) -> int:
         return 0
     if not args.image:
         raise UsageError("score: expected IMG (and --reference NORM or --normalizer NAME), or --dataset FILE.h5")
-    if bool(args.reference) == bool(args.normalizer):
-        raise UsageError("score: give exactly one of --reference IMG or --normalizer NAME")
+    if args.reference and args.normalizer:
+        raise UsageError("score: give at most one of --reference IMG or --normalizer NAME")
+    if not args.reference and not args.normalizer:
+        return run_appraisal(args)
+    if args.age is not None or args.model:
+        raise UsageError("score: --age and --model belong to the default appraisal, not to --reference/--normalizer")
     from ..score import Calibration, score_pair
     from ..report import score_figure
 
@@ -84,12 +97,12 @@ def run(args) -> int:
     else:
         normalized, normalizer = _normalizer_pair(image, landmarks, args.normalizer)
     calibration = Calibration.load(args.calibration) if args.calibration else None
-    result = score_pair(image, normalized, landmarks, region=args.region, method=args.method, colour=args.colour,
+    result = score_pair(image, normalized, landmarks, region=pair_region, method=args.method, colour=args.colour,
                         erosion=args.erosion, soft_sigma=args.soft_sigma, normalizer=normalizer,
                         calibration=calibration)
     if args.heatmap:
         normality = "n/a" if result.normality is None else f"{result.normality:.0f}"
-        caption = f"S = {result.score:.3f} (larger = more normal)   normality {normality}/100   region {args.region}"
+        caption = f"S = {result.score:.3f} (larger = more normal)   normality {normality}/100   region {pair_region}"
         label = f"{args.method} {args.colour} e{args.erosion}"
         write_image(args.heatmap, score_figure(image, normalized, result.heatmap, result.mask, caption, label))
     doc = result.to_json()
@@ -98,5 +111,39 @@ def run(args) -> int:
     if args.json:
         emit_json(doc)
     else:
-        print(f"S = {result.score:.4f}  normality = {result.normality}  ({args.region}, {result.pixels:.0f} px)")
+        print(f"S = {result.score:.4f}  normality = {result.normality}  ({pair_region}, {result.pixels:.0f} px)")
+    return 0
+
+
+def run_appraisal(args) -> int:
+    """The default: no reference, no normalizer named (docs/appraisal.md)."""
+    from .. import read_image, write_image
+    from ..appraisal.appraise import DEFAULT_REGION, Appraiser
+
+    if args.calibration:
+        from .main import UsageError
+        raise UsageError("score: --calibration is for --reference/--normalizer scoring; the default appraisal "
+                         "is calibrated by its model folder")
+    image = read_image(args.image)
+    landmarks = None
+    if args.landmarks:
+        from ..data.landmark_files import read_landmark_file
+        landmarks = read_landmark_file(args.landmarks)
+    appraiser = Appraiser(model=args.model)
+    region = args.region or DEFAULT_REGION
+    result = appraiser.appraise(image, landmarks, age=args.age, region=region)
+    doc = result.to_json()
+    if args.heatmap:
+        from ..appraisal.figure import appraisal_figure
+        final = appraiser.feature_distance(result.anomaly_map.crop.image, result.passes.normalized)
+        normality = "n/a" if result.normality is None else f"{result.normality:.0f}"
+        caption = (f"score {result.score:.2f} (larger = more normal)   normality {normality}/100 among "
+                   f"{result.normality_group or 'n/a'}   region {region}")
+        write_image(args.heatmap, appraisal_figure(result, final, caption))
+        doc["heatmap"] = args.heatmap
+    if args.json:
+        emit_json(doc)
+    else:
+        print(f"score = {result.score:.4f}  normality = {doc['normality']}  ({region}, among "
+              f"{result.normality_group or 'n/a'})")
     return 0

@@ -13,6 +13,7 @@ _LAZY = {  # name -> "module:factory", imported on first use (torch etc. load on
     "statistical": "facenorm.normalize.statistical:StatisticalNormalizer",
     "symmetry": "facenorm.normalize.symmetry:SymmetryNormalizer",
     "inpaint": "facenorm.normalize.inpaint:InpaintNormalizer",
+    "map-inpaint": "facenorm.appraisal.map_inpaint:MapInpaintNormalizer",
     "torchscript": "facenorm.normalize.torchscript_chain:TorchScriptNormalizer",
     "gan": "facenorm.normalize.gan_normalizer:GanNormalizer",
     "learned": "facenorm.normalize.learned:LearnedNormalizer",

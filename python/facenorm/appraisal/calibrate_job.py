@@ -1,0 +1,51 @@
+"""`facenorm calibrate-appraisal`: the map-inpaint threshold and the normality percentiles,
+fitted on the calibration half of the held-out normal faces (normal_faces.held_out_half)."""
+import sys
+
+import numpy as np
+
+from .. import _core
+from .alignment import align
+from .anomaly_map import face_mask, upsample_cells
+from .appraise import Appraiser
+from .calibration import AppraisalCalibration, fit_calibration, save_calibration
+from .map_inpaint import crop_cells, two_phase
+from .normal_faces import found_faces, normal_face_files
+
+REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
+THRESHOLD_PERCENTILE = 95.0   # 95% of held-out normal faces have no map cell above it: no hole
+
+
+def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    appraiser = Appraiser(model=model, calibration=AppraisalCalibration({"regions": {}}))
+    model = appraiser.model
+    if model.folder is None:
+        raise _core.InputError("calibrate-appraisal: the model must be a saved folder (the calibration lives in it)")
+    files = normal_face_files(data_root, "calibration", per_group=per_group)
+    found, skipped = found_faces(files, "held-out normal faces", progress)
+    faces = [(align(image, landmarks), group) for _, group, image, landmarks in found]
+    if len(faces) < 50:
+        raise _core.DatasetError(f"{data_root}: only {len(faces)} held-out normal faces found; at least 50 are needed")
+    cells, maxima = [], []
+    for aligned, _ in tqdm(faces, desc="maps", unit="face", file=sys.stderr, disable=not progress):
+        face = face_mask(aligned.landmarks)
+        c = crop_cells(model, aligned.image, face)
+        cells.append(c)
+        maxima.append(float(np.max(upsample_cells(c) * face)))
+    threshold = float(np.percentile(maxima, THRESHOLD_PERCENTILE))
+    evidences = {r: [] for r in REGIONS}
+    for (aligned, _), c in tqdm(list(zip(faces, cells)), desc="inpainting", unit="face", file=sys.stderr,
+                                disable=not progress):
+        passes = two_phase(aligned.image, aligned.landmarks, model, threshold, 2, "telea", first_cells=c)
+        for region in REGIONS:
+            evidences[region].append(appraiser.evidence(aligned, passes, region))
+    groups = [g for _, g in faces]
+    info = {"faces": len(faces), "skipped": skipped, "per_group": per_group,
+            "threshold_percentile": THRESHOLD_PERCENTILE,
+            "age_groups": {g: groups.count(g) for g in sorted({g for g in groups if g})},
+            "celeba": groups.count(None), "split": "held-out calibration half (docs/appraisal.md)"}
+    doc = fit_calibration(evidences, groups, threshold, info)
+    path = save_calibration(model.folder, doc)
+    return {"calibration": path, "inpaint_threshold": round(threshold, 4), **info}
