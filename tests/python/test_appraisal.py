@@ -95,6 +95,8 @@ def test_inpainting_leaves_every_pixel_outside_its_mask_bit_identical(astronaut)
     hole = result.changed > 0
     assert hole.any() and result.info["passes_run"] >= 1
     assert np.array_equal(result.image[~hole], gapped[~hole])
+    # Holes stay in the mouth-and-nose region (grown by the dilation): nothing above the nose is touched.
+    assert np.nonzero(hole)[0].min() > landmarks[27:30, 1].mean()
 
 
 def test_calibration_round_trips(tmp_path):
@@ -146,6 +148,8 @@ def test_bad_inputs_are_refused_clearly(astronaut, tmp_path):
         AnomalyModel.load(broken)
     with pytest.raises(fn.InputError, match="region"):
         fn.appraise(image, landmarks, region="ears")
+    with pytest.raises(fn.InputError, match="option region"):
+        MapInpaintNormalizer(region="ears")
 
 
 def test_score_with_no_other_argument_gives_a_calibrated_rating(astronaut_path, tmp_path):

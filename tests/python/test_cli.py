@@ -48,6 +48,9 @@ def test_demo_writes_a_report(tmp_path, astronaut_path, celeba_images):
     assert {"000_landmarks.png", "000_aligned.jpg", "000_crop_lip.png", "000_normalized_face.jpg",
             "000_normalized_copy.jpg"} <= assets
     assert doc["images"][0]["scores"]["statistical"][1]["score"] < doc["images"][0]["scores"]["statistical"][0]["score"]
+    photo, cleft = doc["images"][0]["appraisal"]   # the default appraisal: a synthetic cleft rates below the photo
+    assert cleft["score"] < photo["score"] and cleft["normality"] < photo["normality"]
+    assert {"000_appraisal_photo.png", "000_appraisal_cleft.png"} <= assets
     for name in assets:  # every picture the page shows is a readable image
         assert (out / "assets" / name).stat().st_size > 500
     assert not list(out.glob("*.partial"))

@@ -1,7 +1,8 @@
 """`map-inpaint`: the JBHI 2025 two-phase automatic inpainting normalization, driven by the
 PaDiM anomaly map.
 
-    map -> threshold (calibrated on held-out normal faces) -> cleaned, dilated mask -> inpaint
+    map -> threshold (calibrated on held-out normal faces) -> cleaned, dilated mask in the
+        mouth-and-nose region (option region=face: anywhere in the face) -> inpaint
         -> map again on the result -> second pass on what remains
 
 All of it runs in the canonical crop (224 px, eyes 80 px apart); the filled pixels are warped
@@ -18,10 +19,13 @@ import numpy as np
 
 from ..normalize.base import NormalizationResult, Normalizer, number_option
 from .alignment import CROP_SIZE, align, to_image_frame
-from .anomaly_map import face_mask, upsample_cells
+from .anomaly_map import face_mask, region_masks, upsample_cells
 
 FILLS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 DEFAULT_THRESHOLD = 3.0   # z of the standardized map; overridden by the model's calibrated value
+# Holes only in the mouth-and-nose region (and the dilation's rim): the normalizer takes out what the
+# appraisal rates; a watermark on the forehead or a collar at the jaw are left alone.
+INPAINT_REGION = "mouth_nose"
 DILATE_PX = 6             # crop px: about one feature cell, so the hole covers the anomaly's rim
 RADIUS_PX = 5
 
@@ -43,14 +47,27 @@ class InpaintPasses:
         return out
 
 
-def hole_from_map(crop_map: np.ndarray, face: np.ndarray, threshold: float) -> np.ndarray:
-    """uint8 (224, 224), 255 = inpaint: map above threshold inside the face, specks removed, dilated."""
-    hole = ((crop_map > threshold) & (face > 0)).astype(np.uint8) * 255
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def inpaint_area(crop_landmarks: np.ndarray, region: str) -> np.ndarray:
+    """uint8 (224, 224), 1 where holes may be: the region (grown by the dilation) inside the face,
+    or the whole face for region 'face'."""
+    face = face_mask(crop_landmarks) > 0
+    if region == "face":
+        return face.astype(np.uint8)
+    inside = region_masks(crop_landmarks)[region] > 0.5
+    return (cv2.dilate(inside.astype(np.uint8), _disc(DILATE_PX)) > 0).astype(np.uint8) & face
+
+
+def hole_from_map(crop_map: np.ndarray, area: np.ndarray, threshold: float) -> np.ndarray:
+    """uint8 (224, 224), 255 = inpaint: map above threshold inside the area, specks removed, dilated."""
+    hole = ((crop_map > threshold) & (area > 0)).astype(np.uint8) * 255
     if not hole.any():
         return hole
-    hole = cv2.morphologyEx(hole, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    k = 2 * DILATE_PX + 1
-    return cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) & (face > 0).astype(np.uint8) * 255
+    hole = cv2.morphologyEx(hole, cv2.MORPH_OPEN, _disc(1))
+    return cv2.dilate(hole, _disc(DILATE_PX)) & (area > 0).astype(np.uint8) * 255
 
 
 def crop_cells(model, crop, face) -> np.ndarray:
@@ -59,17 +76,19 @@ def crop_cells(model, crop, face) -> np.ndarray:
 
 
 def two_phase(crop, crop_landmarks, model, threshold: float, passes: int = 2, method: str = "telea",
-              first_cells=None) -> InpaintPasses:
+              first_cells=None, region: str = None) -> InpaintPasses:
     """The passes on a canonical crop; stops early when the map has nothing above threshold.
-    first_cells: the crop's map cells when already computed."""
+    first_cells: the crop's map cells when already computed; region: where holes may be
+    (default INPAINT_REGION)."""
     face = face_mask(crop_landmarks)
+    area = inpaint_area(crop_landmarks, region or INPAINT_REGION)
     current = crop
     masks, maps, cells = [], [], []
     for k in range(passes):
         cells.append(first_cells if k == 0 and first_cells is not None else crop_cells(model, current, face))
         crop_map = upsample_cells(cells[-1]) * face
         maps.append(crop_map)
-        hole = hole_from_map(crop_map, face, threshold)
+        hole = hole_from_map(crop_map, area, threshold)
         if not hole.any():
             break
         current = cv2.inpaint(current, hole, RADIUS_PX, FILLS[method])
@@ -82,11 +101,14 @@ def two_phase(crop, crop_landmarks, model, threshold: float, passes: int = 2, me
 class MapInpaintNormalizer(Normalizer):
     name = "map-inpaint"
 
-    def __init__(self, threshold="auto", passes="2", method="telea", model=None):
+    def __init__(self, threshold="auto", passes="2", method="telea", model=None, region=INPAINT_REGION):
         if method not in FILLS:
             from .._core import InputError
             raise InputError(f"map-inpaint: option method: expected one of {', '.join(FILLS)}, got '{method}'")
-        self.method, self.model_path = method, model
+        if region not in ("lip", "mouth", "mouth_nose", "face_no_eyes", "face"):
+            from .._core import InputError
+            raise InputError(f"map-inpaint: option region: expected lip, mouth, mouth_nose, face_no_eyes or face, got '{region}'")
+        self.method, self.model_path, self.region = method, model, region
         self.passes = number_option("map-inpaint", "passes", passes, 1, 2, int)
         self.threshold = threshold if threshold == "auto" else number_option("map-inpaint", "threshold", threshold, 0.0, 50.0)
         self._model = None
@@ -114,13 +136,15 @@ class MapInpaintNormalizer(Normalizer):
             opts["method"] = self.method
         if self.model_path:
             opts["model"] = self.model_path
+        if self.region != INPAINT_REGION:
+            opts["region"] = self.region
         return opts
 
     def run(self, image, landmarks):
         """(aligned crop, InpaintPasses): the crop-frame work, for callers that score in the crop."""
         aligned = align(image, landmarks)
         return aligned, two_phase(aligned.image, aligned.landmarks, self.model, self.resolved_threshold(),
-                                  self.passes, self.method)
+                                  self.passes, self.method, region=self.region)
 
     def _normalize(self, image, landmarks):
         aligned, passes = self.run(image, landmarks)

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from .demo_appraisal import appraisal_section
 from .demo_lip import lip_classifier_section
 from .demo_parsing import parsing_figures
 from .main import emit_json
@@ -205,9 +206,11 @@ def run(args) -> int:
         scoring += _palsy_figure(report, index, result.image, face.landmarks)
         lip_html, lip_entry = lip_classifier_section(report, index, result.image, face.landmarks)
         scoring += lip_html
+        appraisal_html, appraisal_entry = appraisal_section(report, index, result.image, face.landmarks)
+        scoring = appraisal_html + scoring
         report.section(Path(path).name, table + "<div class='row'>" + "".join(figures) + "</div>" + scoring)
         entry.update({"pose": p.to_dict(), "frontal": face.frontal, "ms": round((t_face + t_align) * 1000, 1),
-                      "scores": score_entry, "lip_classifier": lip_entry})
+                      "scores": score_entry, "lip_classifier": lip_entry, "appraisal": appraisal_entry})
         summary.append(entry)
     target = report.write()
     print(f"facenorm demo: wrote {target}", file=sys.stderr)
