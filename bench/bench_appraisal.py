@@ -24,7 +24,6 @@ import facenorm as fn  # noqa: E402
 from facenorm.appraisal.alignment import align  # noqa: E402
 from facenorm.appraisal.anomaly_map import face_mask  # noqa: E402
 from facenorm.appraisal.appraise import Appraiser  # noqa: E402
-from facenorm.appraisal.dev_anomalies import paste_gap  # noqa: E402
 from facenorm.appraisal.map_inpaint import crop_cells, two_phase  # noqa: E402
 
 ASTRONAUT = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
@@ -38,13 +37,13 @@ def main() -> None:
     image = fn.read_image(ASTRONAUT)
     pipeline = fn.FacePipeline()
     landmarks = pipeline.faces(image)[0].landmarks
-    gapped, _ = paste_gap(image, landmarks, side=1, severity=1.0)
-    gapped_path = "/tmp/bench_appraisal_gap.png"
+    gapped = fn.synthesize_cleft(image, landmarks, kind="bilateral_complete", severity=1.0, seed=0).image
+    gapped_path = "/tmp/bench_appraisal_cleft.png"
     fn.write_image(gapped_path, gapped)
     appraiser = Appraiser()
     model, threshold = appraiser.model, appraiser.normalizer.resolved_threshold()
     print(f"astronaut.png 512 px, median of {REPEATS} passes, torch threads {torch.get_num_threads()}")
-    for name, path, im in (("astronaut", ASTRONAUT, image), ("astronaut + gap", gapped_path, gapped)):
+    for name, path, im in (("astronaut", ASTRONAUT, image), ("astronaut + bilateral complete cleft", gapped_path, gapped)):
         aligned = align(im, landmarks)
         face = face_mask(aligned.landmarks)
         passes = two_phase(aligned.image, aligned.landmarks, model, threshold)

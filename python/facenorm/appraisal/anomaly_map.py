@@ -72,11 +72,18 @@ def region_masks(crop_landmarks: np.ndarray) -> dict:
     return {r: _core.region_mask(points, (CROP_SIZE, CROP_SIZE), r) for r in REPORT_REGIONS}
 
 
+_finders = []
+
+
 def _landmarks_of(image, landmarks):
+    """The given landmarks, or the detected face's (one FaceFinder per process: loading dlib's
+    predictor costs a second)."""
     if landmarks is not None:
         return landmarks
-    from .normal_faces import FaceFinder
-    return FaceFinder().landmarks(image)[0]
+    if not _finders:
+        from .normal_faces import FaceFinder
+        _finders.append(FaceFinder())
+    return _finders[0].landmarks(image)[0]
 
 
 def anomaly_map(image: np.ndarray, landmarks: Optional[np.ndarray] = None, model=None) -> AnomalyMap:
