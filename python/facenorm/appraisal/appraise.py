@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _core
 from .alignment import AlignedCrop
-from .anomaly_map import AnomalyMap, face_mask, region_masks
+from .anomaly_map import REPORT_REGIONS, AnomalyMap, face_mask, region_masks
 from .map_inpaint import InpaintPasses, MapInpaintNormalizer, photo_result
 
 DEFAULT_REGION = "mouth"
@@ -80,8 +80,7 @@ class Appraiser:
         from .calibration import AppraisalCalibration
         self.model = default_anomaly_model() if model is None else (
             model if isinstance(model, AnomalyModel) else AnomalyModel.load(model))
-        self.normalizer = MapInpaintNormalizer()
-        self.normalizer._model = self.model
+        self.normalizer = MapInpaintNormalizer(loaded_model=self.model)
         self.calibration = calibration if calibration is not None else AppraisalCalibration.for_model(self.model)
         self._features = None
 
@@ -105,8 +104,8 @@ class Appraiser:
         from .anomaly_map import _checked_image, _landmarks_of
         from .normal_faces import age_group
 
-        if region not in ("lip", "mouth", "mouth_nose", "face_no_eyes"):
-            raise _core.InputError(f"region: expected lip, mouth, mouth_nose or face_no_eyes, got {region!r}")
+        if region not in REPORT_REGIONS:
+            raise _core.InputError(f"region: expected one of {', '.join(REPORT_REGIONS)}, got {region!r}")
         image = _checked_image(image)
         landmarks = np.ascontiguousarray(_landmarks_of(image, landmarks), dtype=np.float32)
         group = age_group(age)
@@ -116,10 +115,9 @@ class Appraiser:
         normality, among, note = self.calibration.normality(anomaly, region, group)
         amap = AnomalyMap(aligned, passes.cells, passes.maps[0], face_mask(aligned.landmarks), image.shape[:2],
                           region_masks(aligned.landmarks))
-        self._last_photo = (image, landmarks, aligned, passes)
         return Appraisal(-anomaly, anomaly, normality, among, region, repr(self.normalizer), ev, amap.peak(),
                          amap.region_shares(), int(passes.union.astype(bool).sum()), amap, passes, note)
 
     def normalized_photo(self, appraisal: Appraisal, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """The photo with the inpainted crop pasted back inside the hole."""
-        return photo_result(image, landmarks, appraisal.anomaly_map.crop, appraisal.passes, "telea").image
+        return photo_result(image, landmarks, appraisal.anomaly_map.crop, appraisal.passes, self.normalizer.method).image

@@ -101,7 +101,10 @@ def two_phase(crop, crop_landmarks, model, threshold: float, passes: int = 2, me
 class MapInpaintNormalizer(Normalizer):
     name = "map-inpaint"
 
-    def __init__(self, threshold="auto", passes="2", method="telea", model=None, region=INPAINT_REGION):
+    def __init__(self, threshold="auto", passes="2", method="telea", model=None, region=INPAINT_REGION,
+                 loaded_model=None):
+        """model: an anomaly model folder (default: the shipped one); loaded_model: an AnomalyModel
+        already in memory (the appraisal shares its own)."""
         if method not in FILLS:
             from .._core import InputError
             raise InputError(f"map-inpaint: option method: expected one of {', '.join(FILLS)}, got '{method}'")
@@ -111,7 +114,7 @@ class MapInpaintNormalizer(Normalizer):
         self.method, self.model_path, self.region = method, model, region
         self.passes = number_option("map-inpaint", "passes", passes, 1, 2, int)
         self.threshold = threshold if threshold == "auto" else number_option("map-inpaint", "threshold", threshold, 0.0, 50.0)
-        self._model = None
+        self._model = loaded_model
 
     @property
     def model(self):
