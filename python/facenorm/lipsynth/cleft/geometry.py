@@ -3,7 +3,8 @@ points (cleft_site, seam_warp, smooth_warp), in the face's own sizes."""
 import numpy as np
 
 from .cleft_site import SIDE_POINTS, cleft_site
-from .seam_warp import SeamWarp, smoothstep
+from .ramps import clamp, smoothstep
+from .seam_warp import SeamWarp
 from .smooth_warp import SmoothWarp
 
 COLUMELLA_BASE, NOSE_TIP, BOW_MIDPOINT = 33, 30, 51
@@ -18,13 +19,13 @@ def _gap_width(site, p: dict, mouth_width: float):
 
     def width(a):
         a = np.asarray(a, np.float64)
-        lip = w0 * (1.0 + 0.2 * np.clip(a / fm, 0.0, 1.0))
+        lip = w0 * (1.0 + 0.2 * clamp(a / fm, 0.0, 1.0))
         below = 1.0 - smoothstep((fm - a) / bottom_band)
         if top > 1.0:
-            skin = (1.0 - 0.2 * np.clip(a, 0.0, 1.0)) * np.clip(1.0 - ((a - 1.0) / (top - 1.0)) ** 2, 0.0, 1.0) ** 0.5
-            skin = np.where(a > 1.0, skin, 1.0 - 0.2 * np.clip(a, 0.0, 1.0))
+            skin = (1.0 - 0.2 * clamp(a, 0.0, 1.0)) * clamp(1.0 - ((a - 1.0) / (top - 1.0)) ** 2, 0.0, 1.0) ** 0.5
+            skin = np.where(a > 1.0, skin, 1.0 - 0.2 * clamp(a, 0.0, 1.0))
         else:
-            skin = np.clip(1.0 - a / top, 0.0, 1.0) ** 0.75
+            skin = clamp(1.0 - a / top, 0.0, 1.0) ** 0.75
         irregular = 1.0 + p["wall_wobble"] * np.sin(6.0 * a + p["wall_phase"])
         return np.where(a < fm, w0 * 1.2 * below, np.where(a <= 0.0, lip, w0 * skin)) * irregular
     return width
@@ -50,7 +51,7 @@ def _notch_lift(site, p: dict):
 
     def rise(a):
         a = np.asarray(a, np.float64)
-        return depth * np.clip(1.0 - (a - fm) / (-0.6 * fm), 0.0, 1.0) * (1.0 - smoothstep((fm - a) / (-0.6 * fm)))
+        return depth * clamp(1.0 - (a - fm) / (-0.6 * fm), 0.0, 1.0) * (1.0 - smoothstep((fm - a) / (-0.6 * fm)))
     return rise
 
 
@@ -61,8 +62,8 @@ def _repair_step(site, p: dict, mouth_width: float):
 
     def slide(a):
         a = np.asarray(a, np.float64)
-        upper = np.clip(1.0 - (a - 0.2) / 0.5, 0.0, 1.0)
-        lower = np.clip((a - 1.5 * fm) / (-0.5 * fm), 0.0, 1.0)
+        upper = clamp(1.0 - (a - 0.2) / 0.5, 0.0, 1.0)
+        lower = clamp((a - 1.5 * fm) / (-0.5 * fm), 0.0, 1.0)
         return step * upper * lower
     return slide
 

@@ -3,14 +3,14 @@ low in a complete cleft (with its own cleft as a dark slit), a shadow where the 
 the gap. Colours come from the face's own lip; brightness follows the face's local light."""
 import numpy as np
 
-from .seam_warp import smoothstep
+from .ramps import clamp, smoothstep
 
 
 def gap_alpha(b, hl, hm, feather: float):
     """Coverage of the gap, feathered over `feather` px across its edges; also the signed
     distance inside it (px, negative outside)."""
     inside = np.minimum(b + hm, hl - b)
-    return np.clip(0.5 + inside / feather, 0.0, 1.0) * (hl + hm > 0.05), inside
+    return clamp(0.5 + inside / feather, 0.0, 1.0) * (hl + hm > 0.05), inside
 
 
 def gap_colour(a, b, hl, hm, p: dict, face, free_margin: float, light, fine, coarse, speck):
@@ -20,9 +20,9 @@ def gap_colour(a, b, hl, hm, p: dict, face, free_margin: float, light, fine, coa
     lip = face.lip_colour
     mucosa = lip * np.float32([1.02, 0.80, 0.82])
     cavity = lip * np.float32([0.13, 0.07, 0.08])
-    t = np.clip((b + hm) / np.maximum(hl + hm, 1e-6), 0.0, 1.0)
+    t = clamp((b + hm) / np.maximum(hl + hm, 1e-6), 0.0, 1.0)
     centre = 1.0 - np.abs(2.0 * t - 1.0)  # 0 at the walls, 1 in the middle
-    deeper_up = 0.8 + 0.2 * np.clip(a, 0.0, 1.0)
+    deeper_up = 0.8 + 0.2 * clamp(a, 0.0, 1.0)
     dark = (p["depth"] * deeper_up * smoothstep(centre / 0.75))[..., None]
     colour = mucosa * (1.0 - dark) + cavity * dark
     if p["gum_top"] is not None:
@@ -35,13 +35,13 @@ def gap_colour(a, b, hl, hm, p: dict, face, free_margin: float, light, fine, coa
         colour = colour * (1.0 - cover) + gum_lit * cover
     texture = (1.0 + 0.05 * fine + 0.05 * coarse)[..., None]
     rim = np.exp(-((centre / 0.3) ** 2))
-    wet = (np.clip(speck - 1.8, 0.0, 1.0) * rim * 90.0)[..., None]  # moist highlights on the walls
+    wet = (clamp(speck - 1.8, 0.0, 1.0) * rim * 90.0)[..., None]  # moist highlights on the walls
     return colour * light[..., None] * texture + wet
 
 
 def rim_shadow(inside, opening, width: float):
     """Darkening of the tissue just outside the gap, where the lip's edge rolls in (a factor
     <= 1; 1 beyond `width` px and where the gap is closed, `opening` its local width in px)."""
-    outside = np.clip(-inside, 0.0, None)
+    outside = np.maximum(-inside, 0.0)
     near = np.exp(-outside / max(0.35 * width, 0.3)) * (outside < width) * (inside <= 0)
-    return 1.0 - 0.28 * near * np.clip(opening / max(width, 1e-6), 0.0, 1.0)
+    return 1.0 - 0.28 * near * clamp(opening / max(width, 1e-6), 0.0, 1.0)

@@ -3,19 +3,19 @@
 more than the medial one. The notch and the step are warps (geometry.py)."""
 import numpy as np
 
-from .seam_warp import smoothstep
+from .ramps import clamp, smoothstep
 
 
 def scar_alpha_and_ridge(a, b, p: dict, site, face, fine):
     """(alpha, ridge): coverage of the scar and its raised profile's signed shading in [-1, 1]."""
     w, length = face.mouth_width, site.length
-    centre = -p["scar_curl"] * length * np.clip(a - 0.55, 0.0, None) ** 2 / 0.2
+    centre = -p["scar_curl"] * length * np.maximum(a - 0.55, 0.0) ** 2 / 0.2
     centre = centre + 0.006 * w * np.sin(9.0 * a + p["scar_wobble_phase"])
     sigma = 0.5 * p["scar_width"] * w + 0.3
     across = (b - centre) / sigma
     profile = np.exp(-0.5 * across ** 2)
     along = smoothstep((a - 0.5 * site.free_margin) / 0.15) * smoothstep((1.05 - a) / 0.1)
-    alpha = np.clip(p["scar_strength"] * profile * along * (1.0 + 0.25 * fine), 0.0, 1.0)
+    alpha = clamp(p["scar_strength"] * profile * along * (1.0 + 0.25 * fine), 0.0, 1.0)
     return alpha, -across * profile * along
 
 
@@ -31,7 +31,7 @@ def white_roll_alpha(xs, ys, start, end, p: dict, face):
     lateral lip point (`end`), fading towards `end`."""
     seg = end - start
     length2 = max(float(seg @ seg), 1e-6)
-    t = np.clip(((xs - start[0]) * seg[0] + (ys - start[1]) * seg[1]) / length2, 0.0, 1.0)
+    t = clamp(((xs - start[0]) * seg[0] + (ys - start[1]) * seg[1]) / length2, 0.0, 1.0)
     lift = (0.7 + 0.012 * face.mouth_width) * face.down
     dx, dy = xs - (start[0] + t * seg[0] - lift[0]), ys - (start[1] + t * seg[1] - lift[1])
     width = 0.5 + 0.008 * face.mouth_width

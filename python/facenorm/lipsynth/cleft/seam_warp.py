@@ -14,16 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-
-def smoothstep(t):
-    """0 at t <= 0, 1 at t >= 1, C1 in between."""
-    t = np.minimum(np.maximum(t, 0.0), 1.0)  # np.clip costs more on small arrays
-    return t * t * (3.0 - 2.0 * t)
-
-
-def fade(t):
-    """1 at t <= 0, 0 at t >= 1: 1 - smoothstep."""
-    return 1.0 - smoothstep(t)
+from .ramps import fade
 
 
 @dataclass
@@ -41,16 +32,17 @@ class SeamWarp:
         w = self.width(a)
         return self.lateral_share * w, (1.0 - self.lateral_share) * w
 
-    def _lateral_shift(self, a, b, hl):
-        """(shift along the lateral direction, shift along up) of the source, for lateral pixels."""
+    def _lateral_shift(self, b, hl, step, lift):
+        """(shift along the lateral direction, shift along up) of the source, for lateral pixels;
+        step and lift: _step(a) and _lift(a), computed once for both sides."""
         k = fade((b - hl) / np.maximum(self.lateral_radius - hl, 1e-6))
-        along = -self._step(a) * k - self._lift(a) * fade((b - hl) / self.lift_radius)
+        along = -step * k - lift * fade((b - hl) / self.lift_radius)
         return -hl * k, along
 
-    def _medial_shift(self, a, b, hm):
+    def _medial_shift(self, b, hm, lift):
         """(across, along) for medial pixels."""
         k = fade((-b - hm) / np.maximum(self.medial_radius - hm, 1e-6))
-        return hm * k, -self._lift(a) * fade((-b - hm) / self.lift_radius)
+        return hm * k, -lift * fade((-b - hm) / self.lift_radius)
 
     def _step(self, a):
         return self.step(a) if self.step is not None else 0.0
@@ -65,8 +57,9 @@ class SeamWarp:
         a, b = s.coords(xs, ys)
         hl, hm = self._widths(a)
         lateral, medial = b >= hl, b <= -hm
-        across_l, along_l = self._lateral_shift(a, b, hl)
-        across_m, along_m = self._medial_shift(a, b, hm)
+        lift = self._lift(a)
+        across_l, along_l = self._lateral_shift(b, hl, self._step(a), lift)
+        across_m, along_m = self._medial_shift(b, hm, lift)
         across = np.where(lateral, across_l, np.where(medial, across_m, -b))
         along = np.where(lateral, along_l, np.where(medial, along_m, 0.0))
         src_x = xs + across * s.lateral[0] + along * s.up[0]
@@ -78,11 +71,18 @@ class SeamWarp:
         s = self.site
         a, b = s.coords(y[:, 0], y[:, 1])
         hl, hm = self._widths(a)
-        across_l, along_l = self._lateral_shift(a, np.maximum(b, hl), hl)
-        across_m, along_m = self._medial_shift(a, np.minimum(b, -hm), hm)
+        lift = self._lift(a)
+        across_l, along_l = self._lateral_shift(np.maximum(b, hl), hl, self._step(a), lift)
+        across_m, along_m = self._medial_shift(np.minimum(b, -hm), hm, lift)
         across = np.where(lateral, across_l + np.minimum(b - hl, 0.0), across_m + np.maximum(b + hm, 0.0))
         along = np.where(lateral, along_l, along_m)
         return y + across[:, None] * s.lateral + along[:, None] * s.up
+
+    def _sources_and_probes(self, ys: np.ndarray, lateral: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """_source_of_points at ys (K, M, 2) + each of `steps` (S, 2), in one call: (K, S, M, 2)."""
+        k, m, _ = ys.shape
+        probed = ys[:, None] + steps[None, :, None]
+        return self._source_of_points(probed.reshape(-1, 2), np.tile(lateral, k * len(steps))).reshape(k, len(steps), m, 2)
 
     def forward_points(self, points: np.ndarray, iterations: int = 12, tolerance: float = 1e-3) -> np.ndarray:
         """Where the content at `points` (N, 2) ends up: the inverse of backward, each point kept
@@ -97,29 +97,33 @@ class SeamWarp:
         out = points.astype(np.float64).copy()
         src = self._source_of_points(out, b0 >= 0.0)
         active = np.flatnonzero(np.abs(points - src).max(axis=1) >= tolerance)  # most points: far, unmoved
+        if len(active) == 0:
+            return out
+        # a point's source and its two Jacobian probes are evaluated together, and all candidates
+        # of an iteration in one call: on ~10 points numpy's per-call cost dominates the arithmetic
+        h = 1e-3
+        steps = np.array([[0.0, 0.0], [h, 0.0], [0.0, h]])
+        p, lateral = points[active], b0[active] >= 0.0
+        y = out[active]
+        s, sx, sy = self._sources_and_probes(y[None], lateral, steps)[0]
         for _ in range(iterations):
-            if len(active) == 0:
-                break
-            p, y, lateral = points[active], out[active], b0[active] >= 0.0
-            s = src[active]
             residual = p - s
-            h = 1e-3
-            jx = (self._source_of_points(y + [h, 0.0], lateral) - s) / h
-            jy = (self._source_of_points(y + [0.0, h], lateral) - s) / h
+            jx, jy = (sx - s) / h, (sy - s) / h
             det = jx[:, 0] * jy[:, 1] - jy[:, 0] * jx[:, 1]
             det = np.where(np.abs(det) < 1e-9, 1e-9, det)
             newton = np.stack([jy[:, 1] * residual[:, 0] - jy[:, 0] * residual[:, 1],
                                jx[:, 0] * residual[:, 1] - jx[:, 1] * residual[:, 0]], axis=1) / det[:, None]
             # per point, the best of: Newton's step, half of it, the fixed-point step, half of it
-            candidates = [y + newton, y + 0.5 * newton, y + residual, y + 0.5 * residual]
-            sources = [self._source_of_points(c, lateral) for c in candidates]
-            errors = np.stack([np.abs(p - c).max(axis=1) for c in sources])
-            best = np.argmin(errors, axis=0)
+            candidates = np.stack([y + newton, y + 0.5 * newton, y + residual, y + 0.5 * residual])
+            evaluated = self._sources_and_probes(candidates, lateral, steps)
+            best = np.argmin(np.abs(p - evaluated[:, 0]).max(axis=2), axis=0)
             pick = np.arange(len(best))
-            y = np.stack(candidates)[best, pick]
+            y, (s, sx, sy) = candidates[best, pick], evaluated[best, :, pick].transpose(1, 0, 2)
             out[active] = y
-            src[active] = np.stack(sources)[best, pick]
-            active = active[np.abs(p - src[active]).max(axis=1) >= tolerance]
+            going = np.abs(p - s).max(axis=1) >= tolerance
+            if not going.any():
+                break
+            active, p, lateral, y, s, sx, sy = (v[going] for v in (active, p, lateral, y, s, sx, sy))
         return out
 
     def support_corners(self, a_low: float, a_high: float) -> np.ndarray:
