@@ -111,6 +111,19 @@ def test_moved_landmarks_carry_their_image_content(kind, side):
     assert np.mean(carried < stayed) >= 0.75, (moved, carried.round(1), stayed.round(1))
 
 
+def test_smooth_warp_sends_each_centre_source_to_its_centre_where_it_is_steep():
+    """The landmarks a nose or lip move names end exactly at their planned place, even where
+    close points move apart so strongly that the warp's gradient exceeds 1 (bilateral complete
+    clefts): there a fixed-point iteration from the point itself wanders off by tens of pixels."""
+    from facenorm.lipsynth.cleft.smooth_warp import SmoothWarp
+    centres = np.array([[100.0, 100.0], [106.0, 100.0], [100.0, 106.0], [90.0, 90.0]])
+    deltas = np.array([[8.0, 0.0], [-8.0, 0.0], [0.0, 9.0], [0.0, 0.0]])
+    warp = SmoothWarp(centres, deltas, 20.0)
+    after = warp.forward_points(centres - deltas)
+    np.testing.assert_allclose(after, centres, atol=1e-3)
+    np.testing.assert_allclose(after - warp.displacement_at(after), centres - deltas, atol=1e-3)
+
+
 @pytest.mark.parametrize("kind,side,edges", [("unilateral_complete", "left", (52, 53)),
                                              ("unilateral_incomplete", "right", (50, 49))])
 def test_gap_lies_between_the_new_landmarks_of_its_two_sides(kind, side, edges):

@@ -20,6 +20,7 @@ class SmoothWarp:
         self.radius = float(radius)
         gram = wendland(np.linalg.norm(self.centres[:, None] - self.centres[None], axis=2) / self.radius)
         self.weights = np.linalg.solve(gram + 1e-9 * np.eye(len(gram)), np.asarray(deltas, np.float64).reshape(-1, 2))
+        self.sources = self.centres - np.asarray(deltas, np.float64).reshape(-1, 2)  # backward(centre_i)
 
     def displacement_at(self, points: np.ndarray) -> np.ndarray:
         """d at (M, 2) points, (M, 2)."""
@@ -48,9 +49,15 @@ class SmoothWarp:
 
     def forward_points(self, points: np.ndarray, iterations: int = 60, tolerance: float = 1e-3) -> np.ndarray:
         """x with x - d(x) = points (fixed-point iteration x = points + d(x), over the points
-        within reach of the warp; |grad d| < 1 makes it converge)."""
+        within reach of the warp; |grad d| < 1 makes it converge). A point that is a centre's
+        source starts at that centre, its exact answer: where strong nose moves make |grad d|
+        exceed 1 the iteration from the point itself can wander off."""
         x = points.astype(np.float64).copy()
         reach = self._distances(points).min(axis=1) < 2.0 * self.radius
+        offsets = np.abs(points[:, None] - self.sources[None]).max(axis=2)
+        own = offsets.argmin(axis=1)
+        source = offsets[np.arange(len(points)), own] < 1e-6
+        x[source] = self.centres[own[source]]
         active = np.flatnonzero(reach)
         for _ in range(iterations):
             if len(active) == 0:
