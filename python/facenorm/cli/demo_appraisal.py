@@ -4,14 +4,20 @@ synthetic cleft of it, with the map, the inpainting mask, the normalized face an
 
 def appraisal_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when the anomaly model is missing."""
-    from .. import MissingFileError, ModelError, synthesize_cleft
+    from .. import MissingFileError, ModelError
     from ..appraisal.appraise import Appraiser
-    from ..appraisal.figure import appraisal_figure
 
-    try:
+    try:  # the anomaly model, or dlib's ResNet-34 it reads (facenorm fetch-models), may be missing
         appraiser = Appraiser()
+        return _section(report, index, image, landmarks, appraiser)
     except (MissingFileError, ModelError) as e:
         return f"<p>Default appraisal not available: {e}</p>", {"error": str(e)}
+
+
+def _section(report, index, image, landmarks, appraiser):
+    from .. import synthesize_cleft
+    from ..appraisal.figure import appraisal_figure
+
     cleft = synthesize_cleft(image, landmarks, kind="unilateral_complete", side="left", severity=0.8, seed=0)
     figures, entry = [], []
     for slug, label, img in (("photo", "photo", image), ("cleft", "synthetic unilateral complete cleft, severity 0.8",
