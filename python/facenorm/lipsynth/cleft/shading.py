@@ -16,12 +16,14 @@ def band_noise(rng: np.random.Generator, shape, sigma: float) -> np.ndarray:
 
 
 def local_light(roi: np.ndarray, sigma: float, reference: float) -> np.ndarray:
-    """The ROI's blurred luminance relative to `reference` (the luminance at which the face's
-    lip and skin colours were sampled), clipped to [0.6, 1.4]: a multiplier for painted colours."""
-    luminance = roi @ LUMA
-    h, w = luminance.shape
+    """The uint8 RGB ROI's blurred luminance relative to `reference` (the luminance at which the
+    face's lip and skin colours were sampled), clipped to [0.6, 1.4]: a multiplier for painted
+    colours."""
+    h, w = roi.shape[:2]
     shrink = max(1, int(sigma // 3))  # a blur this wide loses nothing at 1/shrink resolution
-    small = cv2.resize(luminance, (max(1, w // shrink), max(1, h // shrink)), interpolation=cv2.INTER_AREA)
+    # shrunk before the luminance is taken: both are linear, and the shrunk image is small
+    small = cv2.resize(roi, (max(1, w // shrink), max(1, h // shrink)), interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32) @ LUMA
     light = cv2.resize(cv2.GaussianBlur(small, (0, 0), max(sigma / shrink, 0.5)), (w, h),
                        interpolation=cv2.INTER_LINEAR)
     return np.clip(light / max(reference, 1.0), 0.6, 1.4)

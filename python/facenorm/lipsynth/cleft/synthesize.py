@@ -14,10 +14,9 @@ import numpy as np
 from .face_measures import measure_face
 from .geometry import build_seams, build_smooth_warp, forward_through_seams
 from .inputs import checked_choice, checked_image, checked_landmarks
-from .paint_gap import gap_alpha, gap_colour, rim_shadow
-from .paint_repair import scar_alpha_and_ridge, scar_colour, white_roll_alpha
+from .paint_views import paint_open, paint_repair
 from .plan import plan_cleft
-from .shading import band_noise, local_light, luminance
+from .shading import local_light, luminance
 from .cleft_site import SIDE_POINTS
 
 MOVED = 1e-3  # px: a pixel whose source is farther than this from itself is changed
@@ -47,42 +46,6 @@ def _block(corners, x0: int, y0: int, shape) -> tuple:
     return slice(max(lo[1], 0), min(hi[1], shape[0])), slice(max(lo[0], 0), min(hi[0], shape[1]))
 
 
-def _gap_box(view, margin: float) -> tuple:
-    """Slices of a view's block around its open gap, `margin` px wider on every side."""
-    _, _, _, b, hl, hm = view
-    rows, cols = np.nonzero((hl + hm > 0.05) & (b > -hm) & (b < hl))
-    if len(rows) == 0:
-        return slice(0, 0), slice(0, 0)
-    m = int(np.ceil(margin))
-    return slice(max(rows.min() - m, 0), rows.max() + m + 1), slice(max(cols.min() - m, 0), cols.max() + m + 1)
-
-
-def _paint_open(out, cover, view, p, face, light, noise):
-    """out, cover, light, noise: the view's block of the ROI."""
-    box = _gap_box(view, 0.06 * face.mouth_width + 3)
-    side, seam, a, b, hl, hm = view
-    out, cover, light = out[box], cover[box], light[box]
-    a, b, hl, hm = a[box], b[box], hl[box], hm[box]
-    noise = tuple(n[box] for n in noise)
-    alpha, inside = gap_alpha(b, hl, hm, max(0.8, 0.012 * face.mouth_width))
-    shade = rim_shadow(inside, hl + hm, 0.04 * face.mouth_width)
-    colour = gap_colour(a, b, hl, hm, p, face, seam.site.free_margin, light, *noise)
-    out *= shade[..., None]
-    out += alpha[..., None] * (colour - out)
-    np.maximum(cover, np.maximum(alpha, 1.0 - shade), out=cover)
-
-
-def _paint_repair(out, cover, view, p, face, light, noise, grid, roll):
-    """out, cover, light, noise, grid: the view's block of the ROI."""
-    _, seam, a, b, _, _ = view
-    alpha, ridge = scar_alpha_and_ridge(a, b, p, seam.site, face, noise[0])
-    out *= (1.0 + 0.08 * p["scar_strength"] * ridge)[..., None]
-    out += alpha[..., None] * (scar_colour(p, face) * light[..., None] - out)
-    highlight = white_roll_alpha(grid[0], grid[1], roll[0], roll[1], p, face)
-    out += highlight[..., None] * (face.skin_colour * 1.15 * light[..., None] - out)
-    np.maximum(cover, np.maximum(alpha, np.maximum(np.abs(ridge) * 0.08, highlight)), out=cover)
-
-
 def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: str = "left",
                      severity: float = 1.0, seed=None) -> CleftSynthesis:
     """A cleft lip of `kind` on the subject's `side` ("left" is the image right; bilateral kinds
@@ -106,7 +69,6 @@ def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: 
     smooth = build_smooth_warp(plan, landmarks, face, seams, carried[:68])
     carried = smooth.forward_points(carried)
     x0, y0, x1, y1 = _roi(seams, smooth, image.shape)
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
     sx, sy = smooth.backward_grid(x0, y0, x1 - x0, y1 - y0)
     views = []  # each seam changes only pixels inside its block: map just those
     for side_name, seam, span in seams:
@@ -114,32 +76,27 @@ def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: 
         nx, ny, a, b, hl, hm = seam.backward(sx[block], sy[block])
         sx[block], sy[block] = nx, ny
         views.append(((side_name, seam, a, b, hl, hm), block))
-    out = cv2.remap(image, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
+    warped = cv2.remap(image, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    support = (np.abs(sx - xs) > MOVED) | (np.abs(sy - ys) > MOVED)
 
-    roi = image[y0:y1, x0:x1].astype(np.float32)
-    w = face.mouth_width
-    light = local_light(roi, 0.15 * w, luminance(0.5 * (face.lip_colour + face.skin_colour)))
+    light = local_light(image[y0:y1, x0:x1], 0.15 * face.mouth_width,
+                        luminance(0.5 * (face.lip_colour + face.skin_colour)))
     rng = np.random.default_rng(plan["texture_seed"])
-    noise = (band_noise(rng, roi.shape[:2], max(0.6, 0.004 * w)), band_noise(rng, roi.shape[:2], 0.025 * w),
-             band_noise(rng, roi.shape[:2], 0.006 * w))
-    cover = np.zeros(roi.shape[:2], np.float32)
     for j, (view, block) in enumerate(views):
         p = plan["per_side"][view[0]]
-        local = (out[block], cover[block], view, p, face, light[block], tuple(n[block] for n in noise))
         if kind == "repaired":
             roll = (carried[68 + j], carried[SIDE_POINTS[view[0]][1]])
-            _paint_repair(*local, (xs[block], ys[block]), roll)
+            paint_repair(warped, support, view, block, p, face, light, rng, xs, ys, roll)
         else:
-            _paint_open(*local)
+            paint_open(warped, support, view, block, p, face, light, rng)
 
-    support = (np.abs(sx - xs) > MOVED) | (np.abs(sy - ys) > MOVED) | (cover > 0.5 / 255.0)
-    painted = np.clip(out + 0.5, 0, 255).astype(np.uint8)
     result = image.copy()
-    result[y0:y1, x0:x1] = np.where(support[..., None], painted, image[y0:y1, x0:x1])
+    np.copyto(result[y0:y1, x0:x1], warped, where=support[..., None])
     mask = np.zeros(image.shape[:2], bool)
     mask[y0:y1, x0:x1] = support
-    mask = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    mask = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     after = carried[:68].astype(np.float32)
     params["region_pixels"] = int(mask.sum())
     return CleftSynthesis(result, after, mask, params)
