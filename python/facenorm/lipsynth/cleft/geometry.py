@@ -110,8 +110,7 @@ def _moves(plan: dict, landmarks, face) -> tuple:
         add(alar, n * (nose["alar_lateral"] * cheek + nose["alar_down"] * down))
         add(floor, n * (nose["floor_lateral"] * cheek + nose["floor_down"] * down))
         add(COLUMELLA_BASE, -n * nose["columella_shift"] * cheek)
-        dome = p[alar] - 0.45 * n * down - 0.1 * n * cheek
-        virtual.append((dome, n * (0.5 * nose["alar_lateral"] * cheek + nose["dome_down"] * down)))
+        virtual.append((_alar_dome(p, face, side), n * (0.5 * nose["alar_lateral"] * cheek + nose["dome_down"] * down)))
     if "prolabium_raise" in plan:
         for i in (50, BOW_MIDPOINT, 52):
             add(i, -plan["prolabium_raise"] * w * down)
@@ -121,19 +120,29 @@ def _moves(plan: dict, landmarks, face) -> tuple:
     return moves, virtual
 
 
-def build_smooth_warp(plan: dict, landmarks, face, seams, carried_landmarks: np.ndarray) -> SmoothWarp:
+def _alar_dome(p: np.ndarray, face, side: str) -> np.ndarray:
+    """A virtual point on the alar dome above the alar base, where the nostril's rim slumps."""
+    cheek = face.right if side == "left" else -face.right
+    return p[SIDE_POINTS[side][3]] - 0.45 * face.nose_width * face.down - 0.1 * face.nose_width * cheek
+
+
+def alar_domes(plan: dict, landmarks, face) -> list:
+    """The virtual points of the smooth warp, one per cleft side, for forward_through_seams to
+    carry with the landmarks (one pass through the seams for all points)."""
+    return [_alar_dome(landmarks.astype(np.float64), face, side) for side in plan["sides"]]
+
+
+def build_smooth_warp(plan: dict, landmarks, face, carried_landmarks: np.ndarray, carried_domes) -> SmoothWarp:
     """The smooth warp, with centres where the seams have already carried each point
-    (`carried_landmarks`: all 68 through forward_through_seams), so the composed map sends every
-    listed point exactly by its delta; the nose tip, the other nostril (one-sided clefts), the
-    mouth corners and the inner upper lip are held (a raised peak lifts the vermilion border,
-    not the free margin)."""
+    (`carried_landmarks`: all 68, `carried_domes`: alar_domes, through forward_through_seams),
+    so the composed map sends every listed point exactly by its delta; the nose tip, the other
+    nostril (one-sided clefts), the mouth corners and the inner upper lip are held (a raised peak
+    lifts the vermilion border, not the free margin)."""
     moves, virtual = _moves(plan, landmarks, face)
     held = [NOSE_TIP, 48, 54, 57, 60, 61, 62, 63, 64] + [i for i in (31, 32, 34, 35) if i not in moves]
     ids = sorted(moves) + [i for i in held if i not in moves]
     deltas = [moves.get(i, np.zeros(2)) for i in ids] + [d for _, d in virtual]
-    carried = [carried_landmarks[i] for i in ids]
-    if virtual:
-        carried += list(forward_through_seams(np.array([point for point, _ in virtual]), seams))
+    carried = [carried_landmarks[i] for i in ids] + list(carried_domes)
     centres = np.array(carried) + np.array(deltas)
     return SmoothWarp(centres, np.array(deltas), 0.8 * face.nose_width)
 

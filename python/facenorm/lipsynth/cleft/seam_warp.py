@@ -95,17 +95,15 @@ class SeamWarp:
         `iterations` (about 1 px off at worst, measured)."""
         _, b0 = self.site.coords(points[:, 0], points[:, 1])
         out = points.astype(np.float64).copy()
-        src = self._source_of_points(out, b0 >= 0.0)
-        active = np.flatnonzero(np.abs(points - src).max(axis=1) >= tolerance)  # most points: far, unmoved
-        if len(active) == 0:
-            return out
         # a point's source and its two Jacobian probes are evaluated together, and all candidates
         # of an iteration in one call: on ~10 points numpy's per-call cost dominates the arithmetic
         h = 1e-3
         steps = np.array([[0.0, 0.0], [h, 0.0], [0.0, h]])
-        p, lateral = points[active], b0[active] >= 0.0
-        y = out[active]
-        s, sx, sy = self._sources_and_probes(y[None], lateral, steps)[0]
+        s, sx, sy = self._sources_and_probes(out[None], b0 >= 0.0, steps)[0]
+        active = np.flatnonzero(np.abs(points - s).max(axis=1) >= tolerance)  # most points: far, unmoved
+        if len(active) == 0:
+            return out
+        p, lateral, y, s, sx, sy = (v[active] for v in (points, b0 >= 0.0, out, s, sx, sy))
         for _ in range(iterations):
             residual = p - s
             jx, jy = (sx - s) / h, (sy - s) / h

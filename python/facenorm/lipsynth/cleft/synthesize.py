@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .face_measures import measure_face
-from .geometry import build_seams, build_smooth_warp, forward_through_seams
+from .geometry import alar_domes, build_seams, build_smooth_warp, forward_through_seams
 from .inputs import checked_choice, checked_image, checked_landmarks
 from .paint_views import paint_open, paint_repair
 from .plan import plan_cleft
@@ -63,10 +63,12 @@ def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: 
         return CleftSynthesis(image.copy(), landmarks.copy(), np.zeros(image.shape[:2], bool), params)
 
     seams = build_seams(plan, landmarks, face)
-    # where the seams carry each landmark and each repair's white-roll start (the lateral edge at V)
+    # where the seams carry each landmark, each repair's white-roll start (the lateral edge at V)
+    # and the smooth warp's virtual points, all in one pass
     starts = [seam.site.vermilion + 0.5 * seam.site.lateral for _, seam, _ in seams]
-    carried = forward_through_seams(np.vstack([landmarks.astype(np.float64)] + starts), seams)
-    smooth = build_smooth_warp(plan, landmarks, face, seams, carried[:68])
+    domes = alar_domes(plan, landmarks, face)
+    carried = forward_through_seams(np.vstack([landmarks.astype(np.float64)] + starts + domes), seams)
+    smooth = build_smooth_warp(plan, landmarks, face, carried[:68], carried[68 + len(starts):])
     carried = smooth.forward_points(carried)
     x0, y0, x1, y1 = _roi(seams, smooth, image.shape)
     sx, sy = smooth.backward_grid(x0, y0, x1 - x0, y1 - y0)
@@ -95,8 +97,10 @@ def synthesize_cleft(image, landmarks, kind: str = "unilateral_complete", side: 
     result = image.copy()
     np.copyto(result[y0:y1, x0:x1], warped, where=support[..., None])
     mask = np.zeros(image.shape[:2], bool)
+    # the 1 px dilation reaches one pixel past the ROI at most: dilate that window alone
+    wy0, wx0, wy1, wx1 = max(y0 - 1, 0), max(x0 - 1, 0), y1 + 1, x1 + 1
     mask[y0:y1, x0:x1] = support
-    mask = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    mask[wy0:wy1, wx0:wx1] = cv2.dilate(mask[wy0:wy1, wx0:wx1].view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     after = carried[:68].astype(np.float32)
     params["region_pixels"] = int(mask.sum())
     return CleftSynthesis(result, after, mask, params)
