@@ -57,10 +57,12 @@ class torch_threads:
 
     def __enter__(self):
         self.previous = torch.get_num_threads()
-        if self.threads:
+        if self.threads and self.threads != self.previous:
             torch.set_num_threads(self.threads)
         return self
 
     def __exit__(self, *exc):
-        torch.set_num_threads(self.previous)
+        # only when changed: each set_num_threads costs 1-8 ms on 2 cores, even to the same count
+        if torch.get_num_threads() != self.previous:
+            torch.set_num_threads(self.previous)
         return False
