@@ -74,7 +74,7 @@ def write_model_folder(out, net, settings, state: dict, pairs_path: str, trainin
 
 def _float_nchw(crops: np.ndarray):
     """uint8 (N, S, S, 3) -> float32 tensor (N, 3, S, S), converted by NumPy: torch's own
-    permute().float() on one crop waits for its thread pool (1-8 ms measured on 2 cores)."""
+    permute().float() on one crop can wait for its thread pool (up to 8 ms measured on 2 cores)."""
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32))

@@ -62,7 +62,7 @@ class torch_threads:
         return self
 
     def __exit__(self, *exc):
-        # only when changed: each set_num_threads costs 1-8 ms on 2 cores, even to the same count
+        # only when changed: set_num_threads took 7 ms (median, 2 quiet cores) even to the same count
         if torch.get_num_threads() != self.previous:
             torch.set_num_threads(self.previous)
         return False
