@@ -12,7 +12,7 @@ from facenorm.appraisal.appraise import Evidence
 from facenorm.appraisal.calibration import AppraisalCalibration, fit_calibration, save_calibration
 from facenorm.appraisal.dev_anomalies import paste_gap
 from facenorm.appraisal.map_inpaint import MapInpaintNormalizer
-from facenorm.appraisal.normal_faces import age_group, utkface_age
+from facenorm.appraisal.normal_faces import age_group, is_held_out, utkface_age
 from facenorm.appraisal.padim import MomentAccumulator, mahalanobis, mahalanobis_reference
 
 from cli_runner import facenorm
@@ -169,3 +169,23 @@ def test_score_of_a_photo_without_a_face_is_a_clear_error(tmp_path):
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["error_type"] == "NoFaceError"
+
+
+def test_fit_anomaly_model_writes_a_model_that_maps(shared_data, tmp_path, astronaut):
+    """The fitting command end to end on a small copy of the data layout it expects."""
+    data = tmp_path / "data"
+    utk = data / "utkface" / "images"
+    utk.mkdir(parents=True)
+    for f in sorted((shared_data / "utkface" / "images").glob("2*_*.jpg"))[:40]:
+        (utk / f.name).symlink_to(f)
+    for part in ("train", "test"):
+        (data / "celebamask" / part / "images").mkdir(parents=True)
+    out = tmp_path / "model"
+    proc = facenorm("fit-anomaly-model", "--data", str(data), "--out", str(out), "--channels", "12",
+                    "--calibration-per-group", "0", "--json")
+    doc = json.loads(proc.stdout)
+    fitting = [f for f in utk.iterdir() if not is_held_out(f.name)]   # held-out files never reach the fit
+    assert doc["cache"]["faces"] + doc["cache"]["skipped"] == len(fitting) and doc["cache"]["faces"] > 20
+    image, landmarks = astronaut
+    amap = fn.anomaly_map(image, landmarks, model=str(out))
+    assert np.all(np.isfinite(amap.crop_map)) and amap.cells.shape == (27, 27)
