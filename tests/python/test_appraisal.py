@@ -53,12 +53,17 @@ def test_the_map_is_zero_mean_on_the_fitting_faces(shared_data, tmp_path):
         pytest.skip("UTKFace images missing")
     cache = tmp_path / "cache.h5"
     embedder = Embedder(channels=16, seed=3)
-    summary = build_feature_cache(cache, [(str(f), "0-2") for f in files], embedder, progress=False)
+    listed = [(str(f), "0-2") for f in files]
+    build_feature_cache(cache, listed[:5], embedder, progress=False)  # as if killed after five faces...
+    import h5py
+    with h5py.File(cache, "a") as f:
+        f.attrs["files"] = 12                                          # ...of the twelve it was given
+    summary = build_feature_cache(cache, listed, embedder, progress=False)  # resumes, no duplicates
     assert summary["faces"] + summary["skipped"] == 12
     model = fit_anomaly_model(cache, channels=16, seed=3, shrinkage=0.1, progress=False)
-    import h5py
     with h5py.File(cache, "r") as f:
         emb = f["features/" + embedder.key][:].astype(np.float32).reshape(-1, 16, GRID, GRID)
+        assert len(set(f["faces/path"].asstr()[:])) == summary["faces"]
     z = model.standardized(emb)
     np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-3)
     np.testing.assert_allclose(z.std(axis=0), 1.0, atol=1e-3)
