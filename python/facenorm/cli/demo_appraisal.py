@@ -4,7 +4,7 @@ synthetic cleft of it, with the map, the inpainting mask, the normalized face an
 
 def appraisal_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when the anomaly model is missing."""
-    from .. import MissingFileError, ModelError
+    from .._core import MissingFileError, ModelError
     from ..appraisal.appraise import Appraiser
 
     try:  # the anomaly model, or dlib's ResNet-34 it reads (facenorm fetch-models), may be missing
@@ -15,7 +15,7 @@ def appraisal_section(report, index, image, landmarks):
 
 
 def _section(report, index, image, landmarks, appraiser):
-    from .. import synthesize_cleft
+    from ..lipsynth.cleft import synthesize_cleft
     from ..appraisal.figure import appraisal_figure
 
     cleft = synthesize_cleft(image, landmarks, kind="unilateral_complete", side="left", severity=0.8, seed=0)

@@ -25,7 +25,7 @@ def register(sub):
 def run(args) -> int:
     import os
 
-    from .. import InputError
+    from .._core import InputError
     from ..appraisal.anomaly_fit import fit_anomaly_model
     from ..appraisal.calibrate_job import calibrate_appraisal
     from ..appraisal.feature_cache import build_feature_cache

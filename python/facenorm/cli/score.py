@@ -117,7 +117,7 @@ def run(args) -> int:
 
 def run_appraisal(args) -> int:
     """The default: no reference, no normalizer named (docs/appraisal.md)."""
-    from .. import read_image, write_image
+    from .._core import read_image, write_image
     from ..appraisal.appraise import DEFAULT_REGION, Appraiser
 
     if args.calibration:

@@ -149,21 +149,16 @@ class AblationTable:
 def default_functions() -> tuple:
     """(heatmap_fn, score_fn, mask_fn) from facenorm: anomaly_heatmap, anomaly_score, region_mask.
 
-    Imported here, not at module load, so the statistics work without the scoring code. The
-    paper's "lpips" row maps to facenorm's LPIPS-like deep-feature distance ("deep") unless
-    facenorm knows "lpips" itself; pass methods=("lpips:PATH", ...) for the official LPIPS.
+    Imported here, from their defining modules, not at module load, so the statistics work
+    without the scoring code. The paper's "lpips" row maps to facenorm's LPIPS-like
+    deep-feature distance ("deep") unless facenorm knows "lpips" itself; pass
+    methods=("lpips:PATH", ...) for the official LPIPS.
     """
-    import facenorm
+    from .._core import region_mask
+    from ..score.heatmaps import METHODS, anomaly_heatmap
+    from ..score.scoring import anomaly_score
 
-    def public(name):
-        if hasattr(facenorm, name):
-            return getattr(facenorm, name)
-        from facenorm import score  # the scoring subpackage, before its top-level re-export
-        return getattr(score, name)
-
-    anomaly_heatmap = public("anomaly_heatmap")
-    known = tuple(getattr(sys.modules.get("facenorm.score"), "METHODS", ()) or ())
-    aliases = {"lpips": "deep"} if "lpips" not in known and "deep" in known else {}
+    aliases = {"lpips": "deep"} if "lpips" not in METHODS and "deep" in METHODS else {}
 
     def heatmap_fn(original, normalized, method, colour, erosion):
         return anomaly_heatmap(original, normalized, method=aliases.get(method, method),
@@ -172,7 +167,7 @@ def default_functions() -> tuple:
     heatmap_fn.method_notes = {k: f"{_title(METHOD_TITLES, k)} row: facenorm's method '{v}' (LPIPS-like "
                                   "deep features); pass 'lpips:PATH' for the official LPIPS"
                                for k, v in aliases.items()}
-    return heatmap_fn, public("anomaly_score"), public("region_mask")
+    return heatmap_fn, anomaly_score, region_mask
 
 
 # ---------------------------------------------------------------- the runner
