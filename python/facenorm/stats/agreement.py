@@ -1,8 +1,11 @@
 """Agreement between machine scores and human ratings: Pearson, Spearman, Kendall tau-b, ROC AUC.
 
-NumPy and the standard library only (SciPy is a test-time reference, never a dependency). The
-numbers match scipy.stats.pearsonr / spearmanr / kendalltau(method="asymptotic") to ~1e-12;
-docs/agreement.md gives the formulas.
+Special functions, ranks and Kendall's tau-b with its asymptotic p-value come from SciPy
+(python3-scipy, imported on first use); what SciPy lacks is written here: the confidence
+intervals (Fisher z with the se of each coefficient) and the ROC AUC with a class-stratified
+bootstrap (one sort, then binary searches per replicate). The numbers match
+scipy.stats.pearsonr / spearmanr / kendalltau(method="asymptotic") to ~1e-12; docs/agreement.md
+gives the formulas.
 """
 import math
 from dataclasses import asdict, dataclass
@@ -84,43 +87,13 @@ def _check_confidence(confidence: float) -> float:
 
 
 # ---------------------------------------------------------------- special functions
-
-def _log_beta(a: float, b: float) -> float:
-    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
-
-
-def _beta_continued_fraction(a: float, b: float, x: float) -> float:
-    """Continued fraction of I_x(a, b) (modified Lentz); converges fast for x < (a+1)/(a+b+2)."""
-    tiny, eps = 1e-300, 1e-15
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 100_000):  # ~sqrt(max(a, b)) terms are needed; the bound is a safety net
-        m2 = 2 * m
-        for num in (m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
-                    -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))):
-            d = 1.0 + num * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + num / c
-            c = c if abs(c) > tiny else tiny
-            delta = c * d
-            h *= delta
-        if abs(delta - 1.0) < eps:
-            return h
-    raise ArithmeticError(f"incomplete beta did not converge (a={a}, b={b}, x={x})")
-
+# SciPy's (a dependency already, python3-scipy); imported on first use, so `import facenorm`
+# does not pay for scipy.stats.
 
 def regularized_incomplete_beta(a: float, b: float, x: float) -> float:
-    """I_x(a, b) for a, b > 0 and 0 <= x <= 1 (Numerical Recipes 6.4, in double precision)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _beta_continued_fraction(a, b, x) / a
-    # The symmetry I_x(a, b) = 1 - I_{1-x}(b, a) keeps the fraction in its fast region.
-    return 1.0 - math.exp(log_front) * _beta_continued_fraction(b, a, 1.0 - x) / b
+    """I_x(a, b) for a, b > 0 and 0 <= x <= 1 (scipy.special.betainc)."""
+    from scipy import special
+    return float(special.betainc(a, b, min(max(x, 0.0), 1.0)))
 
 
 def _pearson_p_value(r: float, n: int) -> float:
@@ -135,37 +108,12 @@ def _pearson_p_value(r: float, n: int) -> float:
     return regularized_incomplete_beta((n - 2) / 2.0, 0.5, (1.0 - r) * (1.0 + r))
 
 
-def _normal_two_sided_p(z: float) -> float:
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
 def normal_quantile(p: float) -> float:
-    """Phi^-1(p): Acklam's rational approximation polished by one Halley step (~1e-15)."""
+    """Phi^-1(p) (scipy.special.ndtri)."""
     if not 0.0 < p < 1.0:
         raise InputError(f"normal_quantile: p must be in (0, 1), got {p}")
-    if p > 0.5:  # 1 - p is exact here, and the lower tail refines without cancellation
-        return -normal_quantile(1.0 - p)
-    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-         1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
-    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-         6.680131188771972e+01, -1.328068155288572e+01)
-    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-         -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
-    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
-    low = 0.02425
-    if p < low or p > 1.0 - low:
-        q = math.sqrt(-2.0 * math.log(p if p < low else 1.0 - p))
-        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
-            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
-        x = x if p < low else -x
-    else:
-        q = p - 0.5
-        s = q * q
-        x = (((((a[0] * s + a[1]) * s + a[2]) * s + a[3]) * s + a[4]) * s + a[5]) * q / \
-            (((((b[0] * s + b[1]) * s + b[2]) * s + b[3]) * s + b[4]) * s + 1.0)
-    e = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p  # Halley refinement against the exact CDF
-    u = e * math.sqrt(2.0 * math.pi) * math.exp(x * x / 2.0)
-    return x - u / (1.0 + x * u / 2.0)
+    from scipy import special
+    return float(special.ndtri(p))
 
 
 def _fisher_interval(r: float, se: float, confidence: float) -> tuple:
@@ -183,23 +131,9 @@ def _fisher_interval(r: float, se: float, confidence: float) -> tuple:
 # ---------------------------------------------------------------- ranks
 
 def average_ranks(values) -> np.ndarray:
-    """1-based ranks; tied values share the mean of the ranks they span (scipy's 'average')."""
-    a = np.asarray(values, dtype=np.float64)
-    order = np.argsort(a, kind="mergesort")
-    sorted_a = a[order]
-    starts_run = np.r_[True, sorted_a[1:] != sorted_a[:-1]]
-    bounds = np.flatnonzero(np.r_[starts_run, True])         # run starts, then len(a)
-    run_rank = (bounds[:-1] + bounds[1:] + 1) / 2.0          # mean of ranks start+1 .. end
-    ranks = np.empty(a.size)
-    ranks[order] = run_rank[np.cumsum(starts_run) - 1]
-    return ranks
-
-
-def _tie_group_sizes(a: np.ndarray) -> np.ndarray:
-    sorted_a = np.sort(a)
-    bounds = np.flatnonzero(np.r_[True, sorted_a[1:] != sorted_a[:-1], True])
-    sizes = np.diff(bounds).astype(np.float64)
-    return sizes[sizes > 1]
+    """1-based ranks; tied values share the mean of the ranks they span (scipy.stats.rankdata)."""
+    from scipy import stats
+    return stats.rankdata(np.asarray(values, dtype=np.float64), method="average")
 
 
 # ---------------------------------------------------------------- correlations
@@ -240,15 +174,6 @@ def spearman(x, y, confidence: float = 0.95) -> Correlation:
     return Correlation("spearman", rho, lo, hi, _pearson_p_value(rho, n), n, confidence)
 
 
-def _concordance_sum(a: np.ndarray, b: np.ndarray) -> float:
-    """S = concordant - discordant pairs; pairs tied in either variable add 0. O(n^2) in rows:
-    surveys rate tens to thousands of images, where this is milliseconds."""
-    s = 0
-    for i in range(a.size - 1):
-        s += int(np.dot(np.sign(a[i + 1:] - a[i]), np.sign(b[i + 1:] - b[i])))
-    return float(s)
-
-
 def kendall_tau(x, y, confidence: float = 0.95) -> Correlation:
     """Kendall's tau-b (ties in both variables) with the asymptotic normal p-value of
     scipy.stats.kendalltau(method="asymptotic") (tie-corrected variance of S).
@@ -259,18 +184,10 @@ def kendall_tau(x, y, confidence: float = 0.95) -> Correlation:
     a, b = _check_pairs(x, y)
     _check_not_constant(a, "x", "Kendall's tau")
     _check_not_constant(b, "y", "Kendall's tau")
+    from scipy import stats
     n = a.size
-    s = _concordance_sum(a, b)
-    n0 = n * (n - 1) / 2.0
-    ta, tb = _tie_group_sizes(a), _tie_group_sizes(b)
-    n1, n2 = float(np.sum(ta * (ta - 1) / 2)), float(np.sum(tb * (tb - 1) / 2))
-    tau = float(np.clip(s / math.sqrt((n0 - n1) * (n0 - n2)), -1.0, 1.0))
-    # Var(S) under H0 with ties (Kendall 1970, eq. 4.3), as scipy computes it.
-    m = n * (n - 1.0)
-    var = ((m * (2 * n + 5) - np.sum(ta * (ta - 1) * (2 * ta + 5)) - np.sum(tb * (tb - 1) * (2 * tb + 5))) / 18.0
-           + 2.0 * n1 * n2 / m
-           + np.sum(ta * (ta - 1) * (ta - 2)) * np.sum(tb * (tb - 1) * (tb - 2)) / (9.0 * m * (n - 2)))
-    p = _normal_two_sided_p(s / math.sqrt(var))
+    result = stats.kendalltau(a, b, variant="b", method="asymptotic")
+    tau, p = float(np.clip(result.correlation, -1.0, 1.0)), float(result.pvalue)
     se = math.sqrt(0.437 / (n - 4)) if n > 4 else math.inf
     lo, hi = _fisher_interval(tau, se, confidence)
     return Correlation("kendall_tau_b", tau, lo, hi, p, n, confidence)
