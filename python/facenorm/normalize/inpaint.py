@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .. import _core
-from ..score.pairs import eye_distance
+from ..geometry import eye_distance
 from .base import NormalizationResult, Normalizer, number_option
 from .face_fit import difference_map
 from .statistical import StatisticalNormalizer

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .. import _core
-from ..score.pairs import eye_distance
+from ..geometry import eye_distance
 from .base import NormalizationResult, Normalizer, check_face, number_option
 from .face_fit import MOVABLE, difference_map, fit_shape, fit_texture, frame_scale, warp_to_shape
 from .normal_model import shared_model

@@ -15,7 +15,7 @@ from .. import _core
 from ..lipsynth import default_lip_templates, lip_transform_v2
 from .calibration import calibration_key, fit_normality_curve, save_calibration
 from .heatmaps import VARIANTS, anomaly_heatmap
-from .pairs import rescaled, eye_distance
+from ..geometry import eye_distance, resample_to_eye_distance
 from .scoring import anomaly_score_details
 
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -47,11 +47,8 @@ def at_eye_distance(face, target: float):
     """(path, image, landmarks) resampled so the eyes are `target` pixels apart: the scale at
     which score_pair evaluates normality (erosion works in pixels)."""
     path, image, landmarks = face
-    factor = target / eye_distance(landmarks)
-    if abs(factor - 1) < 0.05:
-        return face
-    points = np.ascontiguousarray(((landmarks + 0.5) * factor - 0.5).astype(np.float32))
-    return path, rescaled(image, factor), points
+    (image,), points, _ = resample_to_eye_distance((image,), landmarks, target)
+    return path, image, points
 
 
 def calibration_samples(faces, severities=SEVERITIES, methods=CALIBRATED_METHODS, regions=CALIBRATED_REGIONS,

@@ -5,6 +5,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _core
+from ..geometry import resample_to_eye_distance
 from .calibration import Calibration, calibration_key, default_calibration
 from .heatmaps import DEFAULT_COLOUR, DEFAULT_EROSION, DEFAULT_METHOD, anomaly_heatmap
 from .scoring import HeatmapScore, anomaly_score_details
@@ -38,30 +39,13 @@ class PairScore:
                 **({"normality_note": self.normality_note} if self.normality_note else {})}
 
 
-def eye_distance(landmarks: np.ndarray) -> float:
-    """Distance between the eye centres (mean of points 36-41 and 42-47), pixels."""
-    return float(np.linalg.norm(landmarks[42:48].mean(0) - landmarks[36:42].mean(0)))
-
-
-def rescaled(image: np.ndarray, factor: float) -> np.ndarray:
-    import cv2
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    return np.ascontiguousarray(cv2.resize(image, None, fx=factor, fy=factor, interpolation=interpolation))
-
-
 def canonical_mean_error_score(original, normalized, landmarks, region, method, colour, erosion, soft_sigma,
                                target_eye_distance: float) -> float:
     """The resolution-free score with the pair resampled so the eyes are `target_eye_distance`
     apart: erosion works in pixels, so only at one face scale does x mean the same thing."""
-    factor = target_eye_distance / eye_distance(landmarks)
-    if abs(factor - 1) < 0.05:
-        heatmap = anomaly_heatmap(original, normalized, method=method, colour=colour, erosion=erosion)
-        mask = _core.region_mask(landmarks, original.shape[:2], region, soft_sigma)
-    else:
-        a, b = rescaled(original, factor), rescaled(normalized, factor)
-        points = np.ascontiguousarray(((landmarks + 0.5) * factor - 0.5).astype(np.float32))
-        heatmap = anomaly_heatmap(a, b, method=method, colour=colour, erosion=erosion)
-        mask = _core.region_mask(points, a.shape[:2], region, soft_sigma * factor)
+    (a, b), points, factor = resample_to_eye_distance((original, normalized), landmarks, target_eye_distance)
+    heatmap = anomaly_heatmap(a, b, method=method, colour=colour, erosion=erosion)
+    mask = _core.region_mask(points, a.shape[:2], region, soft_sigma * factor)
     return anomaly_score_details(heatmap, mask).mean_error_score
 
 
