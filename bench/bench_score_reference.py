@@ -15,7 +15,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core for NumPy's matrix product too
 
-import math  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -29,29 +28,20 @@ sys.path.insert(0, str(ROOT / "python"))
 
 import facenorm as fn  # noqa: E402
 from facenorm import _core  # noqa: E402
-
-BT601 = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]])
-OFFSETS = np.array([16.0, 128.0, 128.0])
-ERODE_KERNEL = np.ones((3, 3), np.uint8)
-
+from facenorm.score import _reference  # noqa: E402
 
 def reference(original, normalized, mask):
-    """Eqs. 3-6 the straightforward way: float64 NumPy + cv2.erode + NumPy masked sum."""
-    ya = OFFSETS + (original.astype(np.float64) / 255.0) @ BT601.T
-    yb = OFFSETS + (normalized.astype(np.float64) / 255.0) @ BT601.T
-    heat = (ya - yb) ** 2
-    heat = cv2.erode(heat, ERODE_KERNEL, borderType=cv2.BORDER_REPLICATE)
-    frobenius = math.sqrt(float((heat.sum(axis=2) * mask).sum()))
-    energy = frobenius / float(mask.sum(dtype=np.float64))
-    return heat, -math.log(max(energy, 1e-9))
+    """Eqs. 3-6 the straightforward way: float64 NumPy + cv2.erode + NumPy masked sum
+    (facenorm.score._reference, the one the tests check the kernels against)."""
+    heat = _reference.pse(original, normalized, "ycbcr", 3, fast=True)
+    return heat, _reference.score(heat, mask)["score"]
 
 
 def skimage_ssim(original, normalized):
     """The SSIM map ssim_heatmap reproduces, computed by scikit-image (for scale)."""
     from skimage.metrics import structural_similarity
 
-    ya = OFFSETS + (original.astype(np.float64) / 255.0) @ BT601.T
-    yb = OFFSETS + (normalized.astype(np.float64) / 255.0) @ BT601.T
+    ya, yb = _reference.colour(original, "ycbcr"), _reference.colour(normalized, "ycbcr")
     return 1.0 - structural_similarity(ya, yb, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
                                        data_range=255, full=True, channel_axis=-1)[1]
 

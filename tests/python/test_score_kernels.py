@@ -11,48 +11,18 @@ from facenorm import _core as core
 
 CAP = -math.log(1e-9)  # 20.7232658...
 
-# ---- the reference: eqs. 3-6 written out in float64 ----
+# ---- the reference: eqs. 3-6 written out in float64 (facenorm.score._reference) ----
+from facenorm.score import _reference  # noqa: E402
 
-BT601 = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]])
-OFFSETS = np.array([16.0, 128.0, 128.0])
-
-
-def ref_colour(image, colour):
-    """Eq. 3: RGB as float 0-255, or BT.601 YCbCr with offsets from R' = R / 255."""
-    x = image.astype(np.float64)
-    return x if colour == "rgb" else OFFSETS + (x / 255.0) @ BT601.T
+ref_colour, ref_min_filter, ref_pse, ref_score = _reference.colour, _reference.min_filter, _reference.pse, _reference.score
+BT601, OFFSETS = _reference.BT601, _reference.OFFSETS
 
 
-def ref_min_filter(h, size):
-    """Eq. 5: minimum over a size x size square, border replicated (np.pad mode='edge')."""
-    if size <= 1:
-        return h.copy()
-    r = size // 2
-    rows, cols = h.shape[:2]
-    pad = ((r, r), (r, r)) + ((0, 0),) * (h.ndim - 2)
-    p = np.pad(h, pad, mode="edge")
-    out = np.full(h.shape, np.inf)
-    for dy in range(size):
-        for dx in range(size):
-            out = np.minimum(out, p[dy:dy + rows, dx:dx + cols])
-    return out
-
-
-def ref_pse(a, b, colour, erosion):
-    """Eq. 4 then eq. 5."""
-    return ref_min_filter((ref_colour(a, colour) - ref_colour(b, colour)) ** 2, erosion)
-
-
-def ref_score(h, mask=None):
-    """Eq. 6: S = -ln(||H||_F / N), ||H||_F = sqrt(sum_p m_p sum_c H), N = sum_p m_p."""
-    h = np.asarray(h, np.float64)
-    if h.ndim == 2:
-        h = h[:, :, None]
-    m = np.ones(h.shape[:2]) if mask is None else mask.astype(np.float64)
-    frobenius = math.sqrt((m[:, :, None] * h).sum())
-    pixels = m.sum()
-    energy = frobenius / pixels
-    return {"score": -math.log(max(energy, 1e-9)), "frobenius": frobenius, "pixels": pixels, "capped": energy < 1e-9}
+def test_the_fast_reference_erosion_equals_the_loop():
+    rng = np.random.default_rng(5)
+    h = rng.random((23, 31, 3)) * 100
+    for size in (3, 5):
+        np.testing.assert_array_equal(ref_min_filter(h, size, fast=True), ref_min_filter(h, size))
 
 
 def assert_score_close(got, want):
