@@ -28,7 +28,7 @@ class FcnLandmarker:
     def __init__(self, model_dir=None, top_k=None, weighted=None, threads=None):
         import torch
 
-        from ..nets import _nets
+        from .. import nets
 
         self.model_dir = os.fspath(model_dir or default_model_dir())
         s = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-landmarks", "docs/palsy.md")
@@ -36,7 +36,7 @@ class FcnLandmarker:
         if "fcn.pt" not in s.get("sha256", {}):
             raise ModelError(f"{self.model_dir}/model.json: lists no checksum for fcn.pt")
         self.settings = s
-        self.net = _nets.CascadedFcn(int(s.get("points", 68)), int(s["width_divisor"]))
+        self.net = nets.CascadedFcn(int(s.get("points", 68)), int(s["width_divisor"]))
         self.net.load(weights)
         self.net.eval()
         self.top_k = int(top_k if top_k is not None else s.get("top_k", 25))
@@ -51,7 +51,8 @@ class FcnLandmarker:
 
     def predict_crops(self, crops: np.ndarray, batch: int = 64) -> np.ndarray:
         """uint8 (N, 96, 96) crops -> float32 (N, 68, 2) points in crop pixels."""
-        from ..nets import _nets, torch_threads
+        from .. import nets
+        from ..nets import torch_threads
 
         torch = self._torch
         crops = np.asarray(crops)
@@ -62,7 +63,7 @@ class FcnLandmarker:
             for start in range(0, len(crops), batch):
                 x = torch.from_numpy(crops[start:start + batch]).unsqueeze(1).float().div_(255.0)
                 _, h2 = self.net(x)
-                out.append(_nets.heatmap_landmarks(h2, self.top_k, self.weighted).numpy())
+                out.append(nets.heatmap_landmarks(h2, self.top_k, self.weighted).numpy())
         return np.concatenate(out) if out else np.zeros((0, 68, 2), np.float32)
 
     def predict(self, image: np.ndarray, box) -> np.ndarray:

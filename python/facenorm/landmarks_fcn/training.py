@@ -48,7 +48,7 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
     import torch
     from tqdm import tqdm
 
-    from ..nets import _nets
+    from .. import nets
 
     settings = settings or FcnSettings()
     started = time.perf_counter()
@@ -58,8 +58,8 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
                        {"epoch": 0, "samples": len(samples), "losses": {"train": [], "dev": [], "lr": []}},
                        extendable=("epochs",))
     train, dev = subject_split(samples.subjects, settings.dev_fraction, settings.seed)
-    net = _nets.CascadedFcn(68, settings.width_divisor)
-    trainer = _nets.FcnTrainer(net, settings.lr)
+    net = nets.CascadedFcn(68, settings.width_divisor)
+    trainer = nets.FcnTrainer(net, settings.lr)
     if os.path.exists(ckpt.path("fcn.pt")):
         net.load(ckpt.path("fcn.pt"))
         trainer.load_state(ckpt.path("fcn_adam.pt"))
@@ -73,8 +73,8 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
         with torch.no_grad():
             for s in range(0, len(dev), 64):
                 h1, h2 = net(dev_crops[s:s + 64])
-                targets = _nets.landmark_heatmaps(dev_points[s:s + 64], 96, settings.sigma)
-                total += float(_nets.cascaded_fcn_loss(h1, h2, targets)) * len(targets)
+                targets = nets.landmark_heatmaps(dev_points[s:s + 64], 96, settings.sigma)
+                total += float(nets.cascaded_fcn_loss(h1, h2, targets)) * len(targets)
         return total / max(1, len(dev))
 
     writers = {"fcn.pt": net.save, "fcn_adam.pt": trainer.save_state}

@@ -18,7 +18,9 @@ def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, 
     is called abnormal when p >= threshold (0.5: the paper's tables; a model's own: model.threshold)."""
     import torch
 
-    from ..nets import _nets, torch_threads
+    from .. import nets
+
+    from ..nets import torch_threads
 
     started = time.perf_counter()
     model = model if isinstance(model, LipModel) else LipModel(model)
@@ -36,7 +38,7 @@ def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, 
         asked = np.unique(np.concatenate([available[name] for name in names] + [np.zeros(0, np.int64)]))
         inputs = network_inputs(pairs, net, network, asked, cache)
         y = pairs.labels.astype(np.int64)
-        result = _nets.evaluate_lip_classifier(net, inputs[0], inputs[1] if net.siamese else None,
+        result = nets.evaluate_lip_classifier(net, inputs[0], inputs[1] if net.siamese else None,
                                                torch.from_numpy(y[asked]))
     p = np.full(len(y), np.nan)
     p[asked] = result["p_abnormal"].double().numpy()

@@ -31,13 +31,13 @@ def _read_crops(pairs, branch: str, indices) -> np.ndarray:
 def _feature_chunks(pairs, net, branch: str, side: int, bar):
     import torch
 
-    from ..nets import _nets
+    from .. import nets
 
     for start in range(0, len(pairs), CHUNK):
         index = np.arange(start, min(len(pairs), start + CHUNK))
         crops = torch.from_numpy(resize_crops(_read_crops(pairs, branch, index), side))
-        plain = _nets.lip_cache_features(net, crops, False)
-        mirrored = _nets.lip_cache_features(net, crops, True)
+        plain = nets.lip_cache_features(net, crops, False)
+        mirrored = nets.lip_cache_features(net, crops, True)
         bar.update(len(index))
         yield torch.stack([plain, mirrored], 1).numpy()
 

@@ -102,11 +102,11 @@ def reset_head(net, seed: int) -> None:
 def build_network(settings: NetworkSettings, seed: int = 0):
     """A LipClassifier as `settings` say, head initialized from `seed`, layers frozen."""
     from ..models import resolve
-    from ..nets import _nets
+    from .. import nets
 
     s = settings.resolved()
     weights_file = str(resolve(DLIB_WEIGHTS[s.backbone])) if s.backbone in DLIB_WEIGHTS else ""
-    net = _nets.LipClassifier(s.backbone, s.siamese, s.hidden, weights_file, s.backbone_seed)
+    net = nets.LipClassifier(s.backbone, s.siamese, s.hidden, weights_file, s.backbone_seed)
     if s.torchvision_weights:
         load_torchvision_mobilenet_v2(net, s.torchvision_weights)
     reset_head(net, seed)

@@ -62,7 +62,9 @@ def train_lip_classifier(pairs_path, out, settings: LipTrainSettings = None, pro
     import torch
     from tqdm import tqdm
 
-    from ..nets import _nets, torch_threads
+    from .. import nets
+
+    from ..nets import torch_threads
 
     started = time.perf_counter()
     settings = (settings or LipTrainSettings()).checked()
@@ -84,7 +86,7 @@ def train_lip_classifier(pairs_path, out, settings: LipTrainSettings = None, pro
         tr = network_inputs(pairs, net, settings.network, train, cache)
         dv = network_inputs(pairs, net, settings.network, dev, cache)
         tr_y, dv_y = _labels(pairs, train), _labels(pairs, dev)
-    trainer = _nets.LipTrainer(net, settings.lr)
+    trainer = nets.LipTrainer(net, settings.lr)
     if state["epochs_done"] > 0:
         net.load_state_dict(torch.load(ckpt.path("last.pt")), strict=False)
         trainer.load_state(ckpt.path("adam.pt"))
@@ -101,7 +103,7 @@ def train_lip_classifier(pairs_path, out, settings: LipTrainSettings = None, pro
                     bar.set_postfix(loss=f"{loss:.4f}")
                 train_loss = trainer.epoch(tr[0], tr[1] if net.siamese else None, tr_y, settings.batch_size,
                                            settings.seed * 1000003 + epoch, settings.mirror, report)
-            result = _nets.evaluate_lip_classifier(net, dv[0], dv[1] if net.siamese else None, dv_y)
+            result = nets.evaluate_lip_classifier(net, dv[0], dv[1] if net.siamese else None, dv_y)
             epoch_seconds.append(time.perf_counter() - t0)
             dev_accuracy = result["correct"] / len(dev)
             state["history"].append({"epoch": epoch + 1, "train_loss": train_loss, "dev_loss": result["loss"],

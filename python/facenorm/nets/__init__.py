@@ -12,11 +12,29 @@ import torch
 
 from .. import _core
 from .. import _nets
+from .._nets import (  # noqa: F401  (the networks and their ops: library code imports them from here)
+    AutoencoderTrainer, CascadedFcn, DlibResNet, FaceAutoencoder, FaceRestoration, FcnTrainer, LipClassifier,
+    LipTrainer, MobileNetV2, PalsyParsingNet, ParsingTrainer, RestorationTrainer, cascaded_fcn_loss,
+    coarse_structure, deep_feature_distance, dlib_face_resnet_reference, dlib_resnet34_reference,
+    dlib_resnet34_reference_logits, evaluate_lip_classifier, heatmap_landmarks, landmark_heatmaps,
+    lip_cache_features, load_dlib_face_resnet, load_dlib_resnet34, parsing_boundary_loss, parsing_confusion,
+    parsing_metrics, torch_version,
+)
 
 # Denormal floats make CPU arithmetic 10-20x slower, and random or partly trained networks make
 # them (measured: a freshly initialized MobileNetV2, 2.3 s -> 0.16 s per batch of two). Flushing
 # them to zero changes no result that matters; note that it is process-wide, as in PyTorch.
 torch.set_flush_denormal(True)
+
+__all__ = [
+    "AutoencoderTrainer", "CascadedFcn", "DlibResNet", "FaceAutoencoder", "FaceRestoration", "FcnTrainer",
+    "LipClassifier", "LipTrainer", "MobileNetV2", "PalsyParsingNet", "ParsingTrainer", "RestorationTrainer",
+    "cascaded_fcn_loss", "coarse_structure", "deep_feature_distance", "dlib_face_resnet_reference",
+    "dlib_resnet34_reference", "dlib_resnet34_reference_logits", "evaluate_lip_classifier", "heatmap_landmarks",
+    "landmark_heatmaps", "lip_cache_features", "load_dlib_face_resnet", "load_dlib_resnet34",
+    "parsing_boundary_loss", "parsing_confusion", "parsing_metrics", "torch_version",
+    "IMAGENET_MEAN", "IMAGENET_STD", "images_to_tensor", "tensor_to_images", "torch_threads",
+]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

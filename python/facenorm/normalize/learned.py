@@ -27,13 +27,13 @@ def default_model_dir() -> str:
 
 def load_learned_model(folder) -> tuple:
     """(settings dict, autoencoder, restoration), weights verified against model.json's sha256."""
-    from ..nets import _nets
+    from .. import nets
 
     folder = os.fspath(folder)
     settings = read_model_folder(folder, FORMAT, VERSION, "facenorm train-normalizer", "docs/normalization.md")
-    ae = _nets.FaceAutoencoder(int(settings["channels"]), int(settings["bottleneck"]))
+    ae = nets.FaceAutoencoder(int(settings["channels"]), int(settings["bottleneck"]))
     ae.load(os.path.join(folder, "autoencoder.pt"))
-    restoration = _nets.FaceRestoration(int(settings["restoration_channels"]))
+    restoration = nets.FaceRestoration(int(settings["restoration_channels"]))
     restoration.load(os.path.join(folder, "restoration.pt"))
     ae.eval()
     restoration.eval()
@@ -83,13 +83,13 @@ class LearnedNormalizer(TorchScriptNormalizer):
     def _networks(self, x, size) -> np.ndarray:
         import torch
         import torch.nn.functional as F
-        from ..nets import _nets
+        from .. import nets
 
         with torch.no_grad():
             small = F.interpolate(x, size=(AE_SIDE, AE_SIDE), mode="area")
             degraded = F.interpolate(self.autoencoder(small), size=(size, size), mode="bilinear", align_corners=False)
             out = degraded if self.restoration == "off" else self.restorer(
-                degraded, _nets.coarse_structure(x, int(self.settings["structure_factor"])))
+                degraded, nets.coarse_structure(x, int(self.settings["structure_factor"])))
         return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy(), dtype=np.float32)
 
     def _normalize(self, image, landmarks):

@@ -106,7 +106,7 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
     from tqdm import tqdm
 
     from ..data.inputs import collect_image_paths
-    from ..nets import _nets
+    from .. import nets
 
     settings = settings or TrainingSettings()
     started = time.perf_counter()
@@ -123,10 +123,10 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
     big = to_tensor(faces)
     small = to_tensor(resized(faces, AE_SIDE))
 
-    ae = _nets.FaceAutoencoder(settings.channels, settings.bottleneck)
-    ae_trainer = _nets.AutoencoderTrainer(ae, settings.lr)
-    restoration = _nets.FaceRestoration(settings.restoration_channels)
-    rs_trainer = _nets.RestorationTrainer(restoration, settings.lr)
+    ae = nets.FaceAutoencoder(settings.channels, settings.bottleneck)
+    ae_trainer = nets.AutoencoderTrainer(ae, settings.lr)
+    restoration = nets.FaceRestoration(settings.restoration_channels)
+    rs_trainer = nets.RestorationTrainer(restoration, settings.lr)
     losses = ckpt.state["losses"]
     if os.path.exists(ckpt.path("autoencoder.pt")):
         ae.load(ckpt.path("autoencoder.pt"))
@@ -160,7 +160,7 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
         ckpt.save({})
 
     degraded = degraded_inputs(ae, small, settings.size)
-    structure = _nets.coarse_structure(big, settings.structure_factor)
+    structure = nets.coarse_structure(big, settings.structure_factor)
     if os.path.exists(ckpt.path("restoration.pt")):
         restoration.load(ckpt.path("restoration.pt"))
         rs_trainer.load_state(ckpt.path("restoration_adam.pt"))

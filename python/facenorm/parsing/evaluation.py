@@ -11,14 +11,14 @@ from .labels import CLASSES, overlay
 def metrics_by_group(predicted: np.ndarray, truth: np.ndarray, groups) -> dict:
     import torch
 
-    from ..nets import _nets
+    from .. import nets
 
     out = {}
     for g in sorted(set(groups)) + ["all"]:
         sel = [i for i, x in enumerate(groups) if g in ("all", x)]
-        conf = _nets.parsing_confusion(torch.from_numpy(predicted[sel].astype(np.int64)),
+        conf = nets.parsing_confusion(torch.from_numpy(predicted[sel].astype(np.int64)),
                                        torch.from_numpy(truth[sel].astype(np.int64)), len(CLASSES))
-        m = _nets.parsing_metrics(conf)
+        m = nets.parsing_metrics(conf)
         f1 = {c: (None if np.isnan(v) else round(100 * float(v), 2)) for c, v in zip(CLASSES, m["f1"].tolist())}
         iou = {c: (None if np.isnan(v) else round(100 * float(v), 2)) for c, v in zip(CLASSES, m["iou"].tolist())}
         truth_pixels = conf.sum(1).numpy()

@@ -20,14 +20,14 @@ class FaceParser:
     def __init__(self, model_dir=None, threads=None):
         import torch
 
-        from ..nets import _nets
+        from .. import nets
 
         self.model_dir = os.path.normpath(os.fspath(model_dir or default_model_dir()))
         s = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-parsing", "docs/palsy.md")
         if s.get("classes") != list(CLASSES):
             raise InputError(f"{self.model_dir}: classes {s.get('classes')}, expected {list(CLASSES)}")
         self.side = int(s["side"])
-        self.net = _nets.PalsyParsingNet(len(CLASSES), int(s["channels"]), int(s["attention_dim"]))
+        self.net = nets.PalsyParsingNet(len(CLASSES), int(s["channels"]), int(s["attention_dim"]))
         self.net.load(os.path.join(self.model_dir, "parsing.pt"))
         self.net.eval()
         self.threads = threads

@@ -54,7 +54,7 @@ def train_parsing(images, labels, out, settings: ParsingSettings = None, source=
     import torch
     from tqdm import tqdm
 
-    from ..nets import _nets
+    from .. import nets
 
     settings = settings or ParsingSettings()
     started = time.perf_counter()
@@ -62,8 +62,8 @@ def train_parsing(images, labels, out, settings: ParsingSettings = None, source=
     torch.set_num_threads(os.cpu_count() or 1)
     ckpt = Checkpoints(out, settings, [str(s) for s in source], {"epoch": 0, "samples": len(images),
                                                                  "losses": {"train": []}}, extendable=("epochs",))
-    net = _nets.PalsyParsingNet(len(CLASSES), settings.channels, settings.attention_dim)
-    trainer = _nets.ParsingTrainer(net, settings.lr)
+    net = nets.PalsyParsingNet(len(CLASSES), settings.channels, settings.attention_dim)
+    trainer = nets.ParsingTrainer(net, settings.lr)
     if os.path.exists(ckpt.path("parsing.pt")):
         net.load(ckpt.path("parsing.pt"))
         trainer.load_state(ckpt.path("parsing_adam.pt"))

@@ -21,7 +21,7 @@ from .. import models
 from .._core import InputError, InputTypeError, ModelError
 
 DEFAULT_MODEL = "resnet34_1000_imagenet_classifier"
-# Manifest name -> the _nets loader for that network.
+# Manifest name -> the facenorm.nets loader for that network.
 _LOADERS = {
     "resnet34_1000_imagenet_classifier": "load_dlib_resnet34",
     "dlib_face_recognition_resnet_model_v1": "load_dlib_face_resnet",
@@ -41,9 +41,9 @@ def load_network(model: str = DEFAULT_MODEL):
         raise ModelError(f"deep features: unsupported model '{model}'; expected one of {', '.join(_LOADERS)}")
     with _cache_lock:
         if model not in _cache:
-            from ..nets import _nets  # imports torch's C++ half and checks the versions match
+            from .. import nets  # imports torch's C++ half and checks the versions match
             path = models.resolve(model)
-            _cache[model] = getattr(_nets, _LOADERS[model])(str(path))
+            _cache[model] = getattr(nets, _LOADERS[model])(str(path))
         return _cache[model]
 
 
@@ -114,8 +114,8 @@ class DeepFeatureDistance:
 
     def distance_map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Float RGB (N, 3, H, W) in 0-255, same shape -> (N, 1, H, W). Differentiable in x and y."""
-        from ..nets import _nets
-        return _nets.deep_feature_distance(self.net, x, y, list(self.layers))
+        from .. import nets
+        return nets.deep_feature_distance(self.net, x, y, list(self.layers))
 
     def heatmap(self, original: np.ndarray, normalized: np.ndarray) -> np.ndarray:
         """uint8 RGB (H, W, 3) pair -> float32 (H, W); 0 where the network sees no difference."""
