@@ -46,8 +46,8 @@ from . import data  # noqa: F401  (HDF5 datasets: fn.data.Dataset, fn.data.Datas
 from .lipsynth import lip_transform_v1, lip_transform_v2, lip_transform_v2_landmarks, palsy_transform  # noqa: F401
 from .lipsynth.cleft import CleftSynthesis, synthesize_cleft  # noqa: F401
 
-REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
-DETECTORS = ("hog", "cnn", "haar", "lbp")
+from .geometry import REGIONS  # noqa: F401
+from .detection import DETECTORS  # noqa: F401
 from . import report  # noqa: F401  (pictures: fn.report.heatmap_overlay, score_figure)
 from . import score  # noqa: F401  (heatmaps, S, normality: fn.score.score_pair)
 from . import stats  # noqa: F401  (agreement with human ratings: fn.stats.pearson, ablation_table)

@@ -1,6 +1,8 @@
 """Face detectors and the landmark model with their model files resolved through models/."""
 from . import _core, models
 
+DETECTORS = ("hog", "cnn", "haar", "lbp")
+
 
 class FaceDetector(_core.FaceDetector):
     """Face detector: method "hog" (default), "cnn" (dlib MMOD), "haar" or "lbp" (OpenCV).

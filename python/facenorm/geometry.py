@@ -2,6 +2,9 @@
 distance of 68 landmarks, and resampling a face (and its landmarks) to a given eye distance."""
 import numpy as np
 
+# The score regions of _core.region_mask (docs/scoring.md), in one place for every caller and CLI.
+REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
+
 
 def eye_distance(landmarks: np.ndarray) -> float:
     """Distance between the eye centres (mean of points 36-41 and 42-47), pixels."""

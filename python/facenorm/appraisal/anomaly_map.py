@@ -13,9 +13,10 @@ import cv2
 import numpy as np
 
 from .. import _core
+from ..geometry import REGIONS
 from .alignment import CROP_SIZE, AlignedCrop, align, to_image_frame
 
-REPORT_REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
+REPORT_REGIONS = REGIONS
 SMOOTHING_SIGMA = 4.0  # crop px, as PaDiM smooths its upsampled map
 
 

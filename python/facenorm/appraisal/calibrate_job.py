@@ -5,6 +5,7 @@ import sys
 import numpy as np
 
 from .. import _core
+from ..geometry import REGIONS
 from .alignment import align
 from .anomaly_map import face_mask, upsample_cells
 from .appraise import Appraiser
@@ -12,7 +13,6 @@ from .calibration import AppraisalCalibration, fit_calibration, save_calibration
 from .map_inpaint import INPAINT_REGION, crop_cells, inpaint_area, two_phase
 from .normal_faces import found_faces, normal_face_files
 
-REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 THRESHOLD_PERCENTILE = 90.0   # 90% of held-out normal faces have no map value above it where holes may be
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..geometry import REGIONS
 from ..normalize.base import NormalizationResult, Normalizer, number_option
 from .alignment import CROP_SIZE, align, to_image_frame
 from .anomaly_map import face_mask, region_masks, upsample_cells
@@ -108,7 +109,7 @@ class MapInpaintNormalizer(Normalizer):
         if method not in FILLS:
             from .._core import InputError
             raise InputError(f"map-inpaint: option method: expected one of {', '.join(FILLS)}, got '{method}'")
-        if region not in ("lip", "mouth", "mouth_nose", "face_no_eyes", "face"):
+        if region not in REGIONS + ("face",):
             from .._core import InputError
             raise InputError(f"map-inpaint: option region: expected lip, mouth, mouth_nose, face_no_eyes or face, got '{region}'")
         self.method, self.model_path, self.region = method, model, region

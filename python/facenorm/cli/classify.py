@@ -1,5 +1,6 @@
 """facenorm classify IMG... [--model DIR] [--out DIR]: lip abnormality of each photo (detect,
 align, normalize, Siamese); with --out, PNGs of each photo's lip crop, normalized crop and CAM."""
+from ..detection import DETECTORS
 from .main import emit_json
 
 
@@ -8,7 +9,7 @@ def register(sub):
     p.add_argument("images", nargs="+", metavar="IMG", help="photos (a bad file is reported, not fatal)")
     p.add_argument("--model", metavar="DIR", help="a `facenorm train` model folder (default: models/lip_classifier)")
     p.add_argument("--out", metavar="DIR", help="write <stem>_crop.png, <stem>_normalized.png and <stem>_cam.png here")
-    p.add_argument("--detector", default="hog", choices=["hog", "cnn", "haar", "lbp"])
+    p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--normalizer", help="override the normalizer the model was trained with (not advised)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", action="store_true")

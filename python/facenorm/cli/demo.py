@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..detection import DETECTORS
+from ..geometry import REGIONS
 from .demo_appraisal import appraisal_section
 from .demo_lip import lip_classifier_section
 from .demo_parsing import parsing_figures
@@ -20,7 +22,7 @@ def register(sub):
     p = sub.add_parser("demo", help="run the appraisal on the embedded default (or given images) into an HTML report")
     p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST", help="extra images or folders (default: astronaut.png)")
     p.add_argument("--out", default="demo_out", help="output folder; report.html is written there")
-    p.add_argument("--detector", default="hog", choices=["hog", "cnn", "haar", "lbp"])
+    p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--limit", type=int, default=24, help="at most this many images from folders")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     p.set_defaults(func=run)
@@ -186,7 +188,7 @@ def run(args) -> int:
                                           face.landmarks, face.pose),
                                 "face, 68 landmarks, pose arrow", 320),
                    report.image(f"{index:03d}_aligned.jpg", aligned.image, "aligned 1024x1024", 320)]
-        for region in ("lip", "mouth", "mouth_nose", "face_no_eyes"):
+        for region in REGIONS:
             crop = crop_region(aligned.image, aligned.landmarks, region, 224)
             figures.append(report.image(f"{index:03d}_crop_{region}.png", crop.image, f"{region} crop 224x224", 160))
         mask = region_mask(aligned.landmarks, aligned.image.shape[:2], "face_no_eyes", soft_sigma=3.0)

@@ -1,13 +1,14 @@
 """facenorm landmarks IMG... : boxes, 68 landmarks and head pose for every image."""
 import sys
 
+from ..detection import DETECTORS
 from .main import emit_json
 
 
 def register(sub):
     p = sub.add_parser("landmarks", help="detect faces, 68 landmarks and head pose")
     p.add_argument("images", nargs="+", metavar="IMG")
-    p.add_argument("--detector", default="hog", choices=["hog", "cnn", "haar", "lbp"])
+    p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--model", default="dlib",
                    help="landmark model: dlib (default), refined (dlib's points corrected on drooping faces, "
                         "models/landmark_refiner), fcn (the cascaded FCN of models/landmark_fcn), a model folder, "

@@ -3,7 +3,8 @@ import os
 
 from .main import emit_json
 
-from ..data.prepare_face import DETECTORS, REGIONS
+from ..detection import DETECTORS
+from ..geometry import REGIONS
 
 
 def _region_list(text: str) -> tuple:

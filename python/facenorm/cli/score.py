@@ -8,9 +8,8 @@ held-out normal faces (of its age group with --age). With --reference, NORM is I
 version, pixel-aligned, same size, and S is eq. 6 of the PLOS ONE 2023 paper (docs/scoring.md).
 Either way, larger score = more normal.
 """
+from ..geometry import REGIONS as REGION_CHOICES
 from .main import emit_json
-
-REGION_CHOICES = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 
 
 def register(sub):

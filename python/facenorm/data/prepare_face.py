@@ -11,8 +11,8 @@ from .._core import FacenormError, InputError, NoFaceError
 from .landmark_files import find_sidecar_landmarks, read_landmark_file
 from .writer import EncodedChunk, encode_chunk
 
-REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
-DETECTORS = ("hog", "cnn", "haar", "lbp")
+from ..detection import DETECTORS
+from ..geometry import REGIONS
 AGE_NAME_RULES = ("", "utkface")
 
 # Why an input did not make it (the `reason` column of `skipped`).

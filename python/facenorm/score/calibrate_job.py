@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import _core
+from ..geometry import REGIONS, eye_distance, resample_to_eye_distance
 from ..lipsynth import default_lip_templates, lip_transform_v2
 from .calibration import calibration_key, fit_normality_curve, save_calibration
 from .heatmaps import VARIANTS, anomaly_heatmap
-from ..geometry import eye_distance, resample_to_eye_distance
 from .scoring import anomaly_score_details
 
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 CALIBRATED_METHODS = ("pse", "ssim")
-CALIBRATED_REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
+CALIBRATED_REGIONS = REGIONS
 
 
 def control_faces(paths, limit, progress=True):
