@@ -25,7 +25,7 @@ def register(sub):
 def _normalized_for(original, folder):
     from pathlib import Path
 
-    from .. import MissingFileError
+    from .._core import MissingFileError
     stem = Path(original).stem
     for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
         candidate = Path(folder) / (stem + suffix)
@@ -39,7 +39,9 @@ def face_pairs(paths, normalized_dir):
     from pathlib import Path
     from types import SimpleNamespace
 
-    from .. import FacePipeline, InputError, read_image
+    from .._core import InputError, read_image
+
+    from ..pipeline import FacePipeline
     from ..data.landmark_files import find_sidecar_landmarks, read_landmark_file
     pipeline = FacePipeline()
     for path in paths:

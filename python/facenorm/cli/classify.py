@@ -37,7 +37,9 @@ def _write_pictures(out_dir, path, result) -> dict:
 def run(args) -> int:
     import sys
 
-    from .. import FacenormError, _core
+    from .. import _core
+
+    from .._core import FacenormError
     from ..lipdetect.classify import PhotoClassifier
     from ..lipdetect.model import LipModel
 

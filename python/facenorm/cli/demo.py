@@ -32,7 +32,7 @@ def default_inputs() -> list:
     for path in DEFAULT_IMAGES:
         if Path(path).exists():
             return [path]
-    from .. import MissingFileError
+    from .._core import MissingFileError
     raise MissingFileError("the demo's default image astronaut.png is missing; install python3-skimage "
                            "(bash scripts/install_deps.sh) or pass images: facenorm demo IMG...")
 
@@ -40,7 +40,8 @@ def default_inputs() -> list:
 def _palsy_figure(report, index, image, landmarks):
     """The clinical asymmetry measures and the palsy assessment on the photo and on a synthetic
     left palsy of it (the assessment left out when its model is missing)."""
-    from .. import ModelError, MissingFileError, palsy_transform
+    from .._core import ModelError, MissingFileError
+    from ..lipsynth import palsy_transform
     from ..palsy import asymmetry_measures, draw_asymmetry, scale_from_iris
     from ..palsy.assessment import PalsyAssessor
 
@@ -102,7 +103,7 @@ def _scoring_figures(report, index, aligned):
     (an ideal normalizer): heatmap figure, S and normality per severity."""
     import numpy as np
 
-    from .. import lip_transform_v2
+    from ..lipsynth import lip_transform_v2
     from ..lipsynth import default_lip_templates
     from ..report import score_figure
     from ..score import score_pair
@@ -159,7 +160,9 @@ def run(args) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from .. import FacePipeline, align_face, crop_region, region_mask
+    from .._core import align_face, crop_region, region_mask
+
+    from ..pipeline import FacePipeline
     from ..report import HtmlReport, draw_landmarks, draw_pose, overlay_mask
     from ..data.inputs import collect_image_paths
 

@@ -5,7 +5,8 @@ import os
 
 def lip_classifier_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when no classifier is installed."""
-    from .. import MissingFileError, ModelError, lip_transform_v2
+    from .._core import MissingFileError, ModelError
+    from ..lipsynth import lip_transform_v2
     from ..lipdetect.classify import PhotoClassifier
     from ..lipdetect.figures import cam_overlay
     from ..lipdetect.model import default_model_dir

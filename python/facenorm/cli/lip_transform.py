@@ -28,7 +28,7 @@ def register(sub):
 
 
 def _lt_v2_templates(spec):
-    from .. import InputError
+    from .._core import InputError
     from ..lipsynth import default_lip_templates, lip_templates_in, load_lip_template
 
     builtin = default_lip_templates()
@@ -46,7 +46,8 @@ def _lt_v2_templates(spec):
 
 
 def run(args) -> int:
-    from .. import FacePipeline, read_image, write_image
+    from .._core import read_image, write_image
+    from ..pipeline import FacePipeline
     from ..lipsynth import LT_V1_TRANSFORMS, lip_transform_v1, lip_transform_v2
 
     image = read_image(args.image)

@@ -27,7 +27,7 @@ class UsageError(InputError):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from .._core import __version__
 
     parser = argparse.ArgumentParser(prog="facenorm", description="Objective measurement of facial anomalies.")
     parser.add_argument("--version", action="version", version=f"facenorm {__version__}")
@@ -55,7 +55,7 @@ def emit_json(document) -> None:
 
 
 def main(argv=None) -> int:
-    from .. import FacenormError
+    from .._core import FacenormError
 
     parser = build_parser()
     args = parser.parse_args(argv)

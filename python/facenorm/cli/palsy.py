@@ -29,7 +29,7 @@ def measure_image(path, pipeline, ipd_mm=None, use_iris=True):
     """(image, landmarks, measures, points for the assessment): the assessment reads a gated
     refiner's whole correction (`full`), which tells palsy from healthy faces better than the
     gated points do (docs/palsy.md); the measures and drawings use the reported points."""
-    from .. import read_image
+    from .._core import read_image
     from ..palsy import asymmetry_measures, scale_from_ipd, scale_from_iris
     from ..palsy.assessment import assessment_points
 
@@ -74,7 +74,9 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from .. import FacenormError, FacePipeline, write_image
+    from .._core import FacenormError, write_image
+
+    from ..pipeline import FacePipeline
     from ..data.inputs import collect_image_paths
     from ..palsy import draw_asymmetry
 

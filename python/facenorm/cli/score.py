@@ -41,7 +41,7 @@ def register(sub):
 
 def _normalizer_pair(image, landmarks, name):
     """(normalized image, its name) from a registered normalizer."""
-    from .. import InputError
+    from .._core import InputError
     try:
         from ..normalize import get_normalizer
     except ImportError:
@@ -52,7 +52,7 @@ def _normalizer_pair(image, landmarks, name):
 
 
 def _landmarks_for(args, image):
-    from .. import FacePipeline
+    from ..pipeline import FacePipeline
     if args.landmarks:
         from ..data.landmark_files import read_landmark_file
         return read_landmark_file(args.landmarks)
@@ -60,7 +60,7 @@ def _landmarks_for(args, image):
 
 
 def run(args) -> int:
-    from .. import InputError, read_image, write_image
+    from .._core import InputError, read_image, write_image
 
     from .main import UsageError
 

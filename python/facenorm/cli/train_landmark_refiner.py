@@ -45,7 +45,7 @@ def register(sub):
 def build_refine_samples(args, progress=True):
     import os
 
-    from .. import InputError
+    from .._core import InputError
     from ..data.inputs import collect_image_paths
     from ..landmark_refine.samples import (RefineSet, refine_samples_from_annotations,
                                            refine_samples_from_normal_faces)

@@ -31,7 +31,7 @@ def build_samples(args, predictors=None, progress=True):
     """The LandmarkSet of a command's inputs (normal faces first, then annotated folders)."""
     import os
 
-    from .. import InputError
+    from .._core import InputError
     from ..landmarks_fcn.samples import LandmarkSet
 
     cache = getattr(args, "samples", None)

@@ -47,7 +47,7 @@ def _figure(data, cv, folds, path) -> None:
 def run(args) -> int:
     import os
 
-    from .. import InputError
+    from .._core import InputError
     from ..files import atomic_json
     from ..palsy.assessment_training import (cross_validate_assessment, data_from_annotations,
                                              data_from_predictions, fit_assessment)

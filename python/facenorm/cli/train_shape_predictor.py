@@ -25,7 +25,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from .. import InputError
+    from .._core import InputError
     from ..data.inputs import collect_image_paths
     from ..landmark_ert.samples import ShapeSamples, from_annotations, from_normal_faces
     from ..landmark_ert.training import ShapeTrainerSettings, cross_validate_shape_model, train_shape_model

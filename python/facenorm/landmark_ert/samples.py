@@ -75,7 +75,7 @@ def crop(image, box, points):
 def from_annotations(annotated, progress: bool = True) -> ShapeSamples:
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..detection import FaceDetector
     from ..landmarks_fcn.samples import annotated_face_box
 
@@ -93,7 +93,7 @@ def from_normal_faces(paths, palsy_copies: bool = True, seed: int = 0, progress:
     palsy-like copies (dlib's box on each copy, as at inference)."""
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..lipsynth.palsy import palsy_transform
     from ..pipeline import FacePipeline
 

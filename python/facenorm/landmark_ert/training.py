@@ -50,7 +50,7 @@ def train_shape_model(samples: ShapeSamples, out_path, settings: ShapeTrainerSet
 def cross_validate_shape_model(annotated, base: ShapeSamples, out, settings: ShapeTrainerSettings = None,
                                folds: int = 5, seed: int = 0, progress: bool = True) -> dict:
     """annotated: landmarks_fcn.annotations.Annotated photos; base: the samples every fold adds."""
-    from .. import read_image
+    from .._core import read_image
     from ..detection import FaceDetector, LandmarkPredictor
     from ..files import atomic_write
     from ..landmarks_fcn.evaluation import markdown_table, summarize

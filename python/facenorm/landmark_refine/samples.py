@@ -99,7 +99,7 @@ def refine_samples_from_normal_faces(paths, palsy_copies: str = "both", severity
     drawn per face, or "none"), severity uniform in `severity`, seeded per image."""
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..landmarks_fcn.samples import PALSY_COPIES
     from ..lipsynth.palsy import palsy_transform
     from ..pipeline import FacePipeline
@@ -129,7 +129,7 @@ def refine_samples_from_annotations(annotated, progress: bool = True) -> RefineS
     """Samples from landmarks_fcn.annotations.read_annotated_folder's list."""
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..detection import FaceDetector, LandmarkPredictor
 
     build = _Builder(FaceDetector(), LandmarkPredictor())

@@ -146,7 +146,7 @@ def overlays(samples, count: int = 6, tile: int = 256) -> np.ndarray:
 
 
 def write_report(samples, out_dir) -> dict:
-    from .. import write_image
+    from .._core import write_image
     os.makedirs(out_dir, exist_ok=True)
     rows = sample_rows(samples)
     keys = list(dict.fromkeys(k for r in rows for k in r))

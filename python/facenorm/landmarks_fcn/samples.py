@@ -137,7 +137,7 @@ def samples_from_normal_faces(paths, pipeline=None, palsy_copies: str = "both", 
     predictors: {name: object with predict(image, box)} run on every sample (.predictions)."""
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..lipsynth.palsy import palsy_transform
     from ..pipeline import FacePipeline
 
@@ -167,7 +167,7 @@ def samples_from_annotations(annotated, detector=None, predictors=None, progress
     samples_from_normal_faces."""
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..detection import FaceDetector
 
     build = _Builder(detector or FaceDetector(), predictors)

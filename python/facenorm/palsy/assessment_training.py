@@ -206,7 +206,7 @@ def normal_points(paths, model="refined", progress: bool = True) -> np.ndarray:
 
     from tqdm import tqdm
 
-    from .. import FacenormError, read_image
+    from .._core import FacenormError, read_image
     from ..detection import FaceDetector, landmark_predictor
 
     detector, predictor, out = FaceDetector(), landmark_predictor(model), []
@@ -230,7 +230,7 @@ def data_from_annotations(annotated, model="refined", progress: bool = True) -> 
 
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..detection import FaceDetector, landmark_predictor
     from ..landmarks_fcn.samples import annotated_face_box
 

@@ -44,7 +44,7 @@ def markdown_table(metrics: dict) -> str:
 
 
 def write_report(images, truth, predicted, groups, out_dir, examples: int = 4) -> dict:
-    from .. import write_image
+    from .._core import write_image
     os.makedirs(out_dir, exist_ok=True)
     metrics = metrics_by_group(predicted, truth, groups)
     with open(os.path.join(out_dir, "table.md"), "w") as f:

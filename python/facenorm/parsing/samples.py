@@ -28,7 +28,7 @@ def parsing_samples(image_paths, side: int = 256, palsy_copies: str = "one", see
     skipped list). palsy_copies: "one" (a side drawn per face), "both" or "none"."""
     from tqdm import tqdm
 
-    from .. import read_image
+    from .._core import read_image
     from ..lipsynth.palsy import palsy_transform
     from ..pipeline import FacePipeline
     from .labels import CLASSES
