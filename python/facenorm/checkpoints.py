@@ -6,6 +6,7 @@ import os
 from dataclasses import asdict
 
 from ._core import DatasetError
+from .files import atomic_json, atomic_write
 
 
 class Checkpoints:
@@ -40,10 +41,12 @@ class Checkpoints:
     def save(self, writers: dict) -> None:
         """writers: {file name: function(path)}; each goes to a temporary file, renamed after."""
         for name, write in writers.items():
-            tmp = self.path(f".{name}.tmp{os.getpid()}")
-            write(tmp)
-            os.replace(tmp, self.path(name))
-        tmp = self.state_path + f".tmp{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(self.state, f, indent=1)
-        os.replace(tmp, self.state_path)
+            atomic_write(self.path(name), write)
+        atomic_json(self.state_path, self.state, indent=1)
+
+    def finish(self, model: dict, weights=()) -> str:
+        """The trainers' epilogue: `model.json` (the settings a loader needs) with the sha256 of
+        each weight file in `weights` added under "sha256", written atomically; its path."""
+        from .models import sha256_of
+        document = dict(model, sha256={name: sha256_of(self.path(name)) for name in weights})
+        return atomic_json(self.path("model.json"), document, indent=1)

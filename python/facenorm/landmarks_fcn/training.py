@@ -5,7 +5,6 @@ by 10 every `lr_step` epochs, 96 x 96 grayscale crops, sigma 5 heatmaps. Our add
 horizontal flip of half the crops each epoch (left/right points swapped), a development split by
 subject for the loss curve, resumable checkpoints (facenorm.checkpoints) and a progress bar.
 """
-import json
 import os
 import sys
 import time
@@ -13,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import models
 from ..checkpoints import Checkpoints
 from .crop import SCALE, SHIFT_DOWN, from_crop
 from .model import FORMAT, VERSION
@@ -100,12 +98,8 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
             bar.update(1)
     model = {"format": FORMAT, "version": VERSION, "points": 68, "side": 96, "width_divisor": settings.width_divisor,
              "sigma": settings.sigma, "top_k": 25, "weighted": False, "crop_scale": SCALE,
-             "crop_shift_down": SHIFT_DOWN, "samples": len(samples), "dev_samples": int(len(dev)),
-             "sha256": {"fcn.pt": models.sha256_of(ckpt.path("fcn.pt"))}}
-    tmp = ckpt.path(f".model.json.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(model, f, indent=1)
-    os.replace(tmp, ckpt.path("model.json"))
+             "crop_shift_down": SHIFT_DOWN, "samples": len(samples), "dev_samples": int(len(dev))}
+    ckpt.finish(model, weights=("fcn.pt",))
     return {"out": os.path.abspath(ckpt.folder), "samples": len(samples), "dev_samples": int(len(dev)),
             "train_loss": losses["train"][-1:], "dev_loss": losses["dev"][-1:],
             "seconds": round(time.perf_counter() - started, 1)}

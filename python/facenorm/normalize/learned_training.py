@@ -9,7 +9,6 @@ a killed run restarted with the same arguments resumes from the last finished ep
 arguments on an existing folder raise DatasetError naming both. `model.json` (the settings the
 normalizer needs, plus sha256 of the weight files) is written when training ends.
 """
-import json
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .. import _core, models
+from .. import _core
 from ..checkpoints import Checkpoints
 
 AE_SIDE = 128
@@ -182,12 +181,8 @@ def train_learned_normalizer(inputs, out, settings: TrainingSettings = None, pro
         ckpt.save({})
     model = {"format": FORMAT, "version": VERSION, **{k: getattr(settings, k) for k in (
         "size", "channels", "bottleneck", "restoration_channels", "structure_factor")},
-        "faces": len(faces), "dev_faces": int(n_dev), "sha256": {name: models.sha256_of(ckpt.path(name)) for name in (
-            "autoencoder.pt", "restoration.pt")}}
-    tmp = ckpt.path(f".model.json.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(model, f, indent=1)
-    os.replace(tmp, ckpt.path("model.json"))
+        "faces": len(faces), "dev_faces": int(n_dev)}
+    ckpt.finish(model, weights=("autoencoder.pt", "restoration.pt"))
     return {"out": os.path.abspath(ckpt.folder), "faces": len(faces), "dev_faces": int(n_dev),
             "autoencoder_loss": losses["autoencoder"][-1:], "autoencoder_dev_loss": losses["autoencoder_dev"][-1:],
             "restoration_loss": losses["restoration"][-1:], "restoration_dev_loss": losses["restoration_dev"][-1:],

@@ -2,7 +2,6 @@
 faces and their palsy-like copies (samples.py), with the paper's augmentation (rotation within
 ±10°, scale 0.75-1.25, drawn per sample and epoch), Adam, resumable checkpoints and a progress bar.
 """
-import json
 import os
 import sys
 import time
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .. import models
 from ..checkpoints import Checkpoints
 from .labels import CLASSES
 
@@ -80,11 +78,7 @@ def train_parsing(images, labels, out, settings: ParsingSettings = None, source=
             ckpt.save(writers)
             bar.update(1)
     model = {"format": FORMAT, "version": VERSION, "classes": list(CLASSES), "side": settings.side,
-             "channels": settings.channels, "attention_dim": settings.attention_dim, "samples": len(images),
-             "sha256": {"parsing.pt": models.sha256_of(ckpt.path("parsing.pt"))}}
-    tmp = ckpt.path(f".model.json.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(model, f, indent=1)
-    os.replace(tmp, ckpt.path("model.json"))
+             "channels": settings.channels, "attention_dim": settings.attention_dim, "samples": len(images)}
+    ckpt.finish(model, weights=("parsing.pt",))
     return {"out": os.path.abspath(ckpt.folder), "samples": len(images),
             "train_loss": ckpt.state["losses"]["train"][-1:], "seconds": round(time.perf_counter() - started, 1)}
