@@ -61,3 +61,25 @@ def lip_pairs_small(shared_data, tmp_path_factory):
                                 real_shapes=str(shapes), normalizer="statistical", pose_filter=False,
                                 dev_fraction=0.3, progress=False)
     return summary["pairs"]
+
+
+def pytest_configure(config):
+    for name, text in (("kernels", "one operation against a slow reference"), ("api", "the Python API on real faces"),
+                       ("cli", "the command line and the notebooks"), ("jobs", "batch jobs over files"),
+                       ("fast", "the newcomer's first minute (tests/python/layers.py)")):
+        config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its file's layer (tests/python/layers.py); a file with no layer fails
+    the collection, so a new test file must say what it tests."""
+    from layers import FAST, layer_of
+
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        layer = layer_of(module)
+        if layer is None:
+            raise pytest.UsageError(f"{module}.py has no layer in tests/python/layers.py (kernels, api, cli or jobs)")
+        item.add_marker(getattr(pytest.mark, layer))
+        if module in FAST:
+            item.add_marker(pytest.mark.fast)
