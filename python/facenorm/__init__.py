@@ -54,13 +54,14 @@ from . import stats  # noqa: F401  (agreement with human ratings: fn.stats.pears
 from . import normalize  # noqa: F401  (normalizers: fn.normalize.get_normalizer("statistical"))
 from .score import anomaly_heatmap, anomaly_score  # noqa: F401
 from .appraisal.anomaly_map import AnomalyMap, anomaly_map  # noqa: F401  (PaDiM map, docs/appraisal.md)
-from .appraisal.appraise import Appraisal, Appraiser  # noqa: F401  (the default `facenorm score IMG`)
+from .appraisal.appraise import DEFAULT_REGION as _APPRAISAL_REGION, Appraisal, Appraiser  # noqa: F401
 
 
-def appraise(image, landmarks=None, age=None, region: str = "mouth_nose"):
-    """The default appraisal of one face (what `facenorm score IMG` prints): score (larger = more
-    normal), normality 0-100 among held-out normal faces (of the age group when `age` is given),
-    the map, its peak and its heat per region. Loads the shipped models once per process."""
+def appraise(image, landmarks=None, age=None, region: str = _APPRAISAL_REGION):
+    """The default appraisal of one face, the same numbers `facenorm score IMG` prints (region
+    "mouth" unless given): score (larger = more normal), normality 0-100 among held-out normal
+    faces (of the age group when `age` is given), the map, its peak and its heat per region.
+    Loads the shipped models once per process."""
     return _default_appraiser().appraise(image, landmarks, age=age, region=region)
 
 

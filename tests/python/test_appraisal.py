@@ -194,3 +194,10 @@ def test_fit_anomaly_model_writes_a_model_that_maps(shared_data, tmp_path, astro
     image, landmarks = astronaut
     amap = fn.anomaly_map(image, landmarks, model=str(out))
     assert np.all(np.isfinite(amap.crop_map)) and amap.cells.shape == (27, 27)
+
+
+def test_the_api_and_the_cli_give_the_same_rating(astronaut_path):
+    doc = json.loads(facenorm("score", astronaut_path, "--json").stdout)
+    result = fn.appraise(fn.read_image(astronaut_path))
+    assert result.region == doc["region"] == "mouth"
+    assert result.to_json()["score"] == doc["score"] and result.to_json()["normality"] == doc["normality"]
