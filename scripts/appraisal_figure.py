@@ -26,7 +26,7 @@ def main(out: str) -> None:
     rows = []
     for label, img in (("astronaut.png", image), ("synthetic unilateral complete cleft, severity 0.8", cleft.image)):
         a = appraiser.appraise(img, landmarks, age=40)
-        final = appraiser.feature_distance(a.anomaly_map.crop.image, a.passes.normalized)
+        final = appraiser.final_heatmap(a)
         rows.append(appraisal_figure(a, final, f"{label}: score {a.score:.2f}, normality {a.normality:.0f}/100 "
                                                f"among {a.normality_group}"))
     fn.write_image(out, np.ascontiguousarray(np.vstack(rows)))

@@ -1,7 +1,6 @@
 """The shipped PaDiM anomaly model: a folder with model.json (format, settings, the data it was
 fitted on, sha256 of the arrays) and gaussians.npz (per-cell mean, packed precision, and the
 per-cell mean and spread of the fitting faces' distances)."""
-import json
 import os
 from typing import Optional
 
@@ -81,6 +80,3 @@ def default_anomaly_model() -> AnomalyModel:
         _default["model"] = AnomalyModel.load()
     return _default["model"]
 
-
-def describe(model: AnomalyModel) -> str:
-    return json.dumps({k: model.settings.get(k) for k in ("channels", "seed", "shrinkage", "faces")})

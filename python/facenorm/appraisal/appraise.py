@@ -23,7 +23,7 @@ import numpy as np
 from .. import _core
 from .alignment import AlignedCrop
 from .anomaly_map import REPORT_REGIONS, AnomalyMap, face_mask, region_masks
-from .map_inpaint import InpaintPasses, MapInpaintNormalizer, photo_result
+from .map_inpaint import InpaintPasses, MapInpaintNormalizer
 
 DEFAULT_REGION = "mouth"
 TOP_FRACTION = 0.05
@@ -42,6 +42,7 @@ def top_mean(values: np.ndarray, weights: np.ndarray, fraction: float = TOP_FRAC
 class Evidence:
     map_top: float        # mean of the map's highest 5% in the region (z units)
     feature: float        # mean deep-feature distance, crop vs normalized crop, in the region
+    feature_map: Optional[np.ndarray] = field(default=None, repr=False)  # (224, 224); None: nothing inpainted
 
 
 @dataclass
@@ -90,14 +91,22 @@ class Appraiser:
             self._features = DeepFeatureDistance(layers=("stage1", "stage2", "stage3"))
         return self._features.heatmap(crop, normalized)
 
-    def evidence(self, aligned: AlignedCrop, passes: InpaintPasses, region: str) -> Evidence:
-        weights = region_masks(aligned.landmarks)[region]
+    def evidence(self, aligned: AlignedCrop, passes: InpaintPasses, region: str, regions=None,
+                 feature_map=None) -> Evidence:
+        """regions, feature_map: the crop's region masks and feature distance when already computed
+        (the calibration reads every region of one face)."""
+        weights = (regions or region_masks(aligned.landmarks))[region]
         map_top = top_mean(passes.maps[0], weights)
-        if passes.masks:
-            feature = float(np.sum(self.feature_distance(aligned.image, passes.normalized) * weights) / np.sum(weights))
-        else:
-            feature = 0.0
-        return Evidence(map_top, feature)
+        if not passes.masks:
+            return Evidence(map_top, 0.0)
+        heat = feature_map if feature_map is not None else self.feature_distance(aligned.image, passes.normalized)
+        return Evidence(map_top, float(np.sum(heat * weights) / np.sum(weights)), heat)
+
+    def final_heatmap(self, appraisal: "Appraisal") -> np.ndarray:
+        """The deep-feature distance of the crop to its normalized version (zeros when nothing was
+        inpainted): the figure's last panel, computed once by `appraise`."""
+        heat = appraisal.evidence.feature_map
+        return heat if heat is not None else np.zeros(appraisal.anomaly_map.crop_map.shape, np.float32)
 
     def appraise(self, image: np.ndarray, landmarks: Optional[np.ndarray] = None, age=None,
                  region: str = DEFAULT_REGION) -> Appraisal:
@@ -110,14 +119,10 @@ class Appraiser:
         landmarks = np.ascontiguousarray(_landmarks_of(image, landmarks), dtype=np.float32)
         group = age_group(age)
         aligned, passes = self.normalizer.run(image, landmarks)
-        ev = self.evidence(aligned, passes, region)
+        regions = region_masks(aligned.landmarks)
+        ev = self.evidence(aligned, passes, region, regions)
         anomaly = self.calibration.anomaly(ev, region)
         normality, among, note = self.calibration.normality(anomaly, region, group)
-        amap = AnomalyMap(aligned, passes.cells, passes.maps[0], face_mask(aligned.landmarks), image.shape[:2],
-                          region_masks(aligned.landmarks))
+        amap = AnomalyMap(aligned, passes.cells, passes.maps[0], face_mask(aligned.landmarks), image.shape[:2], regions)
         return Appraisal(-anomaly, anomaly, normality, among, region, repr(self.normalizer), ev, amap.peak(),
                          amap.region_shares(), int(passes.union.astype(bool).sum()), amap, passes, note)
-
-    def normalized_photo(self, appraisal: Appraisal, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        """The photo with the inpainted crop pasted back inside the hole."""
-        return photo_result(image, landmarks, appraisal.anomaly_map.crop, appraisal.passes, self.normalizer.method).image

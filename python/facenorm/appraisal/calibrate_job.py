@@ -7,7 +7,7 @@ import numpy as np
 from .. import _core
 from ..geometry import REGIONS
 from .alignment import align
-from .anomaly_map import face_mask, upsample_cells
+from .anomaly_map import face_mask, region_masks, upsample_cells
 from .appraise import Appraiser
 from .calibration import AppraisalCalibration, fit_calibration, save_calibration
 from .map_inpaint import INPAINT_REGION, crop_cells, inpaint_area, two_phase
@@ -40,8 +40,11 @@ def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: b
     for (aligned, _), c in tqdm(list(zip(faces, cells)), desc="inpainting", unit="face", file=sys.stderr,
                                 disable=not progress):
         passes = two_phase(aligned.image, aligned.landmarks, model, threshold, 2, "telea", first_cells=c)
-        for region in REGIONS:
-            evidences[region].append(appraiser.evidence(aligned, passes, region))
+        regions, heat = region_masks(aligned.landmarks), None
+        for region in REGIONS:   # one feature distance per face, read in every region
+            evidence = appraiser.evidence(aligned, passes, region, regions, heat)
+            heat = evidence.feature_map
+            evidences[region].append(evidence)
     groups = [g for _, g in faces]
     info = {"faces": len(faces), "skipped": skipped, "per_group": per_group,
             "threshold_percentile": THRESHOLD_PERCENTILE, "inpaint_region": INPAINT_REGION,

@@ -116,6 +116,7 @@ class MapInpaintNormalizer(Normalizer):
         self.passes = number_option("map-inpaint", "passes", passes, 1, 2, int)
         self.threshold = threshold if threshold == "auto" else number_option("map-inpaint", "threshold", threshold, 0.0, 50.0)
         self._model = loaded_model
+        self._calibrated = None
 
     @property
     def model(self):
@@ -125,10 +126,13 @@ class MapInpaintNormalizer(Normalizer):
         return self._model
 
     def resolved_threshold(self) -> float:
+        """The given threshold, or the model's calibrated one (read once, not per photo)."""
         if self.threshold != "auto":
             return float(self.threshold)
-        from .calibration import AppraisalCalibration
-        return AppraisalCalibration.for_model(self.model).inpaint_threshold(DEFAULT_THRESHOLD)
+        if self._calibrated is None:
+            from .calibration import AppraisalCalibration
+            self._calibrated = AppraisalCalibration.for_model(self.model).inpaint_threshold(DEFAULT_THRESHOLD)
+        return self._calibrated
 
     def options(self) -> dict:
         opts = {}

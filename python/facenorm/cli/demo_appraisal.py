@@ -23,7 +23,7 @@ def _section(report, index, image, landmarks, appraiser):
     for slug, label, img in (("photo", "photo", image), ("cleft", "synthetic unilateral complete cleft, severity 0.8",
                                                           cleft.image)):
         a = appraiser.appraise(img, landmarks)
-        final = appraiser.feature_distance(a.anomaly_map.crop.image, a.passes.normalized)
+        final = appraiser.final_heatmap(a)
         caption = f"{label}: score {a.score:.2f}, normality {a.normality:.0f}/100" if a.normality is not None \
             else f"{label}: score {a.score:.2f}"
         figures.append(report.image(f"{index:03d}_appraisal_{slug}.png", appraisal_figure(a, final, caption), caption, 900))

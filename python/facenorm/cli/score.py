@@ -134,7 +134,7 @@ def run_appraisal(args) -> int:
     doc = result.to_json()
     if args.heatmap:
         from ..appraisal.figure import appraisal_figure
-        final = appraiser.feature_distance(result.anomaly_map.crop.image, result.passes.normalized)
+        final = appraiser.final_heatmap(result)
         normality = "n/a" if result.normality is None else f"{result.normality:.0f}"
         caption = (f"score {result.score:.2f} (larger = more normal)   normality {normality}/100 among "
                    f"{result.normality_group or 'n/a'}   region {region}")
