@@ -5,6 +5,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/build"
 cd "$root/build"
+# One build at a time per build folder: a second caller (another shell, pip) waits for the first.
+exec 9>"$root/build/.build.lock"
+flock 9
 if [ ! -f CMakeCache.txt ]; then
   cmake "$root" -DCMAKE_BUILD_TYPE=Release -DFACENORM_MODULE_OUTPUT_DIR="$root/python/facenorm" >&2
 fi
