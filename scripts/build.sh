@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the C++ core, its tests and benchmarks, and the Python module in place
-# (python/facenorm/_core*.so), reusing build/ between runs. Two jobs: the machine has 2 cores.
+# Builds the C++ core, its tests and benchmarks, and the Python modules in place
+# (python/facenorm/_core*.so, _nets*.so), reusing build/ between runs. Two jobs: the machine has 2 cores.
+# `build.sh TARGET...` builds only those targets (setup.py: `build.sh _core _nets`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/build"
@@ -11,4 +12,4 @@ flock 9
 if [ ! -f CMakeCache.txt ]; then
   cmake "$root" -DCMAKE_BUILD_TYPE=Release -DFACENORM_MODULE_OUTPUT_DIR="$root/python/facenorm" >&2
 fi
-cmake --build . -j "${FACENORM_BUILD_JOBS:-2}" >&2
+cmake --build . -j "${FACENORM_BUILD_JOBS:-2}" ${1:+--target "$@"} >&2

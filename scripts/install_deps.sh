@@ -12,7 +12,7 @@ PACKAGES=(
   libhdf5-dev python3-h5py
   pybind11-dev python3-dev python3-numpy python3-setuptools python3-wheel python3-pip
   python3-pytest python3-tqdm python3-skimage python3-scipy python3-matplotlib python3-pil
-  python3-torchvision
+  python3-torchvision python3-venv python3-nbclient python3-ipykernel
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   bzip2 dpkg-dev
 )

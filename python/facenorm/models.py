@@ -2,13 +2,17 @@
 
 Every model facenorm loads is named in models/MANIFEST with its sha256; resolve(name) finds the
 file and verifies it, so a truncated download or a different version is caught before dlib
-reads it. Files are searched, in order, in:
+reads it. facenorm's own trained models (folders with a model.json, normal_face_model.npz) are
+found by model_dir(name) / model_file(name) on the same search path. Files are searched, in order, in:
 
-  1. each directory of $FACENORM_MODELS (os.pathsep-separated),
-  2. <repo>/models (the `models` directory next to python/, in a source checkout),
-  3. ~/.local/share/facenorm/models,
+  1. each directory of $FACENORM_MODELS (os.pathsep-separated): your own copies come first,
+  2. the package's own models: facenorm/_models in an installed package (the wheel carries the
+     tracked contents of models/), <repo>/models in a source checkout,
+  3. the user data directory, $XDG_DATA_HOME/facenorm/models (default ~/.local/share/facenorm/models),
+     where `facenorm fetch-models` writes dlib's files when the package is installed,
   4. for rows whose source is a Debian binary package (deb:...), the path that package installs.
 
+This module is the only place that knows where the package and the source tree are.
 `python -m facenorm fetch-models` (implemented in facenorm.model_fetch) puts the files there.
 """
 import hashlib
@@ -21,8 +25,10 @@ from ._core import MissingFileError, ModelError
 
 FETCH_COMMAND = "python -m facenorm fetch-models"
 _PACKAGE_DIR = Path(__file__).resolve().parent
+# An installed package carries its models here (setup.py's build_py copies the tracked models/).
+_INSTALLED_MODELS = _PACKAGE_DIR / "_models"
+# A source checkout: python/facenorm/ sits two levels below the repository's models/.
 _SOURCE_MODELS = _PACKAGE_DIR.parent.parent / "models"
-_USER_MODELS = Path.home() / ".local" / "share" / "facenorm" / "models"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COLUMNS = ("name", "file", "source", "sha256", "licence")
 
@@ -36,12 +42,30 @@ class Source(NamedTuple):
     member: str = ""               # debsrc: the member inside it
 
 
+def package_models():
+    """The package's own models folder: facenorm/_models when installed, <repo>/models in a
+    source checkout; None when neither is there (a broken install)."""
+    for d in (_INSTALLED_MODELS, _SOURCE_MODELS):
+        if (d / "MANIFEST").is_file():
+            return d
+    return None
+
+
+def user_models() -> Path:
+    """The per-user models folder: $XDG_DATA_HOME/facenorm/models, by default
+    ~/.local/share/facenorm/models (an XDG_DATA_HOME that is not absolute is ignored, as the
+    XDG specification says)."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "facenorm" / "models"
+
+
 def manifest_path() -> Path:
-    # An installed package carries its own copy (setup.py); a source checkout reads models/.
-    for p in (_PACKAGE_DIR / "MANIFEST", _SOURCE_MODELS / "MANIFEST"):
-        if p.exists():
-            return p
-    raise ModelError(f"models/MANIFEST not found next to the package ({_PACKAGE_DIR})")
+    folder = package_models()
+    if folder is None:
+        raise ModelError(f"models/MANIFEST not found: neither {_INSTALLED_MODELS} (an installed package) nor "
+                         f"{_SOURCE_MODELS} (a source checkout) has it; reinstall facenorm")
+    return folder / "MANIFEST"
 
 
 def parse_source(text: str) -> Source:
@@ -93,36 +117,53 @@ def read_manifest(path=None) -> dict:
 
 
 def search_path() -> list:
-    """The directories searched for model files, first match wins."""
+    """The directories searched for model files and folders, first match wins (module docstring)."""
     dirs = []
     if os.environ.get("FACENORM_MODELS"):
         dirs += [Path(p).expanduser() for p in os.environ["FACENORM_MODELS"].split(os.pathsep) if p]
-    dirs += [_SOURCE_MODELS, _USER_MODELS]
+    own = package_models()
+    dirs += ([own] if own is not None else []) + [user_models()]
     return dirs
 
 
-def model_dir(name: str) -> str:
+def _not_found(what: str, dirs: list, make: str) -> MissingFileError:
+    hint = f"; make one with `{make}`" if make else ""
+    if package_models() is None:
+        hint += f"; the package's own models ({_INSTALLED_MODELS}) are missing: reinstall facenorm"
+    return MissingFileError(f"{what} not found; searched, in order, {', '.join(str(d) for d in dirs)} "
+                            f"(folders on $FACENORM_MODELS come first){hint}")
+
+
+def find_model_dir(name: str):
     """The folder of facenorm's own trained model `name` (it holds a model.json): the first
-    search_path() directory that has `name/model.json`, else the source tree's models/name (so
-    that loading it names the missing folder and the command that makes one)."""
+    search_path() directory that has `name/model.json`, or None."""
     for d in search_path():
         if (d / name / "model.json").is_file():
             return str(d / name)
-    return str(_SOURCE_MODELS / name)
+    return None
 
 
-def model_file(name: str) -> Path:
+def model_dir(name: str, make: str = "") -> str:
+    """As find_model_dir, but a missing model raises MissingFileError naming every folder searched
+    (and `make`, the command that makes one, when given)."""
+    found = find_model_dir(name)
+    if found is None:
+        raise _not_found(f"model folder '{name}' ({name}/model.json)", search_path(), make)
+    return found
+
+
+def model_file(name: str, make: str = "") -> Path:
     """A single-file model of facenorm's own (e.g. normal_face_model.npz): the first
-    search_path() directory that has it, else the source tree's models/name."""
+    search_path() directory that has it; MissingFileError naming every folder searched if none."""
     for d in search_path():
         if (d / name).is_file():
             return d / name
-    return _SOURCE_MODELS / name
+    raise _not_found(f"model file '{name}'", search_path(), make)
 
 
 def default_dest() -> Path:
-    """Where fetch-models writes: <repo>/models in a source checkout, else the per-user directory."""
-    return _SOURCE_MODELS if (_SOURCE_MODELS / "MANIFEST").exists() else _USER_MODELS
+    """Where fetch-models writes: <repo>/models in a source checkout, else the user data directory."""
+    return _SOURCE_MODELS if package_models() == _SOURCE_MODELS else user_models()
 
 
 def system_paths(entry: dict) -> list:

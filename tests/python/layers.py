@@ -5,7 +5,8 @@ references, and the pure-Python statistics and synthesizers).
 
 - kernels: one C++ or NumPy operation against a slow reference or a property
 - api: the Python functions and classes a user calls, on real faces
-- cli: `facenorm COMMAND` as a user types it, and the notebooks
+- cli: `facenorm COMMAND` as a user types it, the notebooks in a Jupyter kernel, and the
+  package installed from a wheel into a fresh venv (test_installed_package)
 - jobs: batch jobs over files: datasets, training, evaluation protocols
 """
 LAYERS = {
@@ -18,7 +19,8 @@ LAYERS = {
             "test_landmark_refine", "test_landmark_fcn", "test_palsy_parsing", "test_learned_normalizer",
             "test_normalize_torchscript", "test_gan_inversion", "test_lipdetect_stats", "test_ablation_table",
             "test_score_pipeline"],
-    "cli": ["test_cli", "test_normalize_cli", "test_agreement_cli", "test_landmark_fcn_cli", "test_notebooks"],
+    "cli": ["test_cli", "test_normalize_cli", "test_agreement_cli", "test_landmark_fcn_cli", "test_notebooks",
+            "test_installed_package"],
     "jobs": ["test_prepare", "test_datasets", "test_dataset_writer_lock", "test_synth", "test_normalize_job",
              "test_lip_pairs", "test_lip_protocol", "test_lip_training", "test_lip_dataset_ages",
              "test_lip_false_alarms"],

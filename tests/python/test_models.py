@@ -365,3 +365,41 @@ def test_dsc_checksum_lookup(tmp_path):
     write_dsc(tmp_path, b"abc")
     assert fetcher.dsc_sha256(tmp_path, TARBALL) == sha(b"abc")
     assert fetcher.dsc_sha256(tmp_path, "other.tar.bz2") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# facenorm's own models: one search path for the package's copy, $FACENORM_MODELS, the user's
+
+def test_search_path_order_and_the_user_data_directory(tmp_path, monkeypatch):
+    mine = tmp_path / "mine"
+    monkeypatch.setenv("FACENORM_MODELS", str(mine))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert models.search_path() == [mine, models.package_models(), tmp_path / "xdg" / "facenorm" / "models"]
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert models.user_models() == Path.home() / ".local" / "share" / "facenorm" / "models"
+
+
+def test_the_source_tree_is_the_package_copy_here(repo_root, monkeypatch):
+    monkeypatch.delenv("FACENORM_MODELS", raising=False)
+    assert models.package_models() == repo_root / "models"
+    assert models.default_dest() == repo_root / "models"
+    assert models.model_dir("lip_classifier") == str(repo_root / "models" / "lip_classifier")
+
+
+def test_a_copy_on_facenorm_models_comes_first(tmp_path, monkeypatch):
+    (tmp_path / "lip_classifier").mkdir()
+    (tmp_path / "lip_classifier" / "model.json").write_text("{}")
+    monkeypatch.setenv("FACENORM_MODELS", str(tmp_path))
+    assert models.model_dir("lip_classifier") == str(tmp_path / "lip_classifier")
+
+
+def test_a_missing_model_folder_names_every_folder_searched(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACENORM_MODELS", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert models.find_model_dir("no_such_model") is None
+    for find in (models.model_dir, models.model_file):
+        with pytest.raises(facenorm.MissingFileError) as info:
+            find("no_such_model", "facenorm make-it")
+        for folder in models.search_path():
+            assert str(folder) in str(info.value)
+        assert "facenorm make-it" in str(info.value)

@@ -70,18 +70,17 @@ def _palsy_landmarks_figure(report, index, droop, k, source):
     """On the synthetic droop, whose true points are known: dlib's points and those of the
     shipped palsy-aware landmarkers (the refiner, the cascaded FCN), with the asymmetry index
     each gives; "" when neither model is installed."""
-    import os
-
     import numpy as np
 
     from ..detection import FaceDetector, LandmarkPredictor
-    from ..landmark_refine.model import RefinedLandmarker, default_model_dir as refiner_dir
-    from ..landmarks_fcn.model import FcnLandmarker, default_model_dir as fcn_dir
+    from ..landmark_refine.model import RefinedLandmarker
+    from ..landmarks_fcn.model import FcnLandmarker
+    from ..models import find_model_dir
     from ..palsy import asymmetry_measures, draw_landmark_sets
 
-    shipped = {name: make for name, make, folder in (("refined", RefinedLandmarker, refiner_dir()),
-                                                     ("cascaded FCN", FcnLandmarker, fcn_dir()))
-               if os.path.isfile(os.path.join(folder, "model.json"))}
+    shipped = {name: make for name, make, folder in (("refined", RefinedLandmarker, "landmark_refiner"),
+                                                     ("cascaded FCN", FcnLandmarker, "landmark_fcn"))
+               if find_model_dir(folder)}
     if not shipped:
         return ""
     box = FaceDetector().detect(droop.image, "largest")[0]

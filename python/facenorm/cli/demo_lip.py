@@ -1,6 +1,5 @@
 """The demo report's lip-abnormality section: the shipped Siamese classifier (models/lip_classifier)
 on the photo and on an LT-v2 copy of it, with the lip crop pairs and their CAMs."""
-import os
 
 
 def lip_classifier_section(report, index, image, landmarks):
@@ -9,11 +8,11 @@ def lip_classifier_section(report, index, image, landmarks):
     from ..lipsynth import lip_transform_v2
     from ..lipdetect.classify import PhotoClassifier
     from ..lipdetect.figures import cam_overlay
-    from ..lipdetect.model import default_model_dir
     from ..lipsynth import default_lip_templates
+    from ..models import find_model_dir
 
-    model_dir = default_model_dir()
-    if not os.path.isfile(os.path.join(model_dir, "model.json")):
+    model_dir = find_model_dir("lip_classifier")
+    if model_dir is None:
         return "<p>No lip classifier installed (models/lip_classifier; `facenorm train`).</p>", None
     try:
         classifier = PhotoClassifier(model_dir)

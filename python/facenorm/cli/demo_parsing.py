@@ -1,14 +1,14 @@
 """The demo report's face-parsing figures: the shipped parser (models/palsy_parsing) on the photo
 and on its synthetic palsy, with the palsy region (FPP, yellow) and its share per side."""
-import os
 
 
 def parsing_figures(report, index, image, landmarks, droop) -> str:
     """HTML for the photo and the palsy-like copy `droop` (its landmarks_after); "" without a model."""
-    from ..parsing.model import FaceParser, default_model_dir
+    from ..models import find_model_dir
+    from ..parsing.model import FaceParser
     from ..parsing.photo import parse_photo
 
-    if not os.path.isfile(os.path.join(default_model_dir(), "model.json")):
+    if find_model_dir("palsy_parsing") is None:
         return ""
     parser = FaceParser()
     figures = []

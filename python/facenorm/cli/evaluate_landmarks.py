@@ -20,12 +20,9 @@ def register(sub):
 
 
 def default_models() -> list:
-    import os
-
-    from ..landmark_refine.model import default_model_dir as refiner_dir
-    from ..landmarks_fcn.model import default_model_dir as fcn_dir
-    return ["dlib"] + [name for name, folder in (("refined", refiner_dir()), ("fcn", fcn_dir()))
-                       if os.path.isfile(os.path.join(folder, "model.json"))]
+    from ..models import find_model_dir
+    return ["dlib"] + [name for name, folder in (("refined", "landmark_refiner"), ("fcn", "landmark_fcn"))
+                       if find_model_dir(folder)]
 
 
 def run(args) -> int:

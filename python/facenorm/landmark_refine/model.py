@@ -24,7 +24,7 @@ WEIGHTS = "refiner.npz"
 
 def default_model_dir() -> str:
     from ..models import model_dir
-    return model_dir("landmark_refiner")
+    return model_dir("landmark_refiner", "facenorm train-landmark-refiner")
 
 
 def shrink(steps: np.ndarray, deadband: float) -> np.ndarray:

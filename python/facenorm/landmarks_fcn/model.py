@@ -18,7 +18,7 @@ VERSION = 1
 
 def default_model_dir() -> str:
     from ..models import model_dir
-    return model_dir("landmark_fcn")
+    return model_dir("landmark_fcn", "facenorm train-landmarks")
 
 
 class FcnLandmarker:

@@ -24,7 +24,7 @@ WEIGHTS = "weights.pt"
 
 def default_model_dir() -> str:
     from ..models import model_dir
-    return model_dir("lip_classifier")
+    return model_dir("lip_classifier", COMMAND)
 
 
 def _face_geometry(pairs_params: dict) -> dict:

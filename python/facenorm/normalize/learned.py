@@ -22,7 +22,7 @@ DEFAULT_MODEL_DIR = "learned_normalizer"
 
 def default_model_dir() -> str:
     from ..models import model_dir
-    return model_dir(DEFAULT_MODEL_DIR)
+    return model_dir(DEFAULT_MODEL_DIR, "facenorm train-normalizer")
 
 
 def load_learned_model(folder) -> tuple:

@@ -70,9 +70,9 @@ def _digest(a: np.ndarray) -> str:
 
 
 def default_model_path() -> Path:
-    """models/normal_face_model.npz next to the package (source tree) or in the models search path."""
+    """normal_face_model.npz on the models search path (facenorm.models.search_path)."""
     from ..models import model_file
-    return model_file(DEFAULT_MODEL_NAME)
+    return model_file(DEFAULT_MODEL_NAME, "facenorm fit-normal-model")
 
 
 def load_normal_model(path=None) -> NormalFaceModel:

@@ -129,7 +129,8 @@ class PalsyAssessor:
 
     def __init__(self, model_dir=None):
         from ..models import model_dir as find_model
-        self.model_dir = os.fspath(model_dir) if model_dir is not None else find_model("palsy_assessment")
+        self.model_dir = os.fspath(model_dir) if model_dir is not None \
+            else find_model("palsy_assessment", "facenorm train-palsy-assessment")
         path = os.path.join(self.model_dir, "model.json")
         spec = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-palsy-assessment", "docs/palsy.md")
         self._load(spec, path)

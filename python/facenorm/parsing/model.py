@@ -13,7 +13,7 @@ from .training import FORMAT, VERSION
 
 def default_model_dir() -> str:
     from ..models import model_dir
-    return model_dir("palsy_parsing")
+    return model_dir("palsy_parsing", "facenorm train-parsing")
 
 
 class FaceParser:
