@@ -24,7 +24,7 @@ import facenorm as fn  # noqa: E402
 from facenorm.appraisal.alignment import align  # noqa: E402
 from facenorm.appraisal.anomaly_map import face_mask  # noqa: E402
 from facenorm.appraisal.appraise import Appraiser  # noqa: E402
-from facenorm.appraisal.map_inpaint import crop_cells, two_phase  # noqa: E402
+from facenorm.appraisal.map_inpaint import two_phase  # noqa: E402
 
 ASTRONAUT = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
 REPEATS = 10
@@ -51,7 +51,7 @@ def main() -> None:
             "decode": (fn.read_image, [(path,)]),
             "detect + landmarks": (pipeline.faces, [(im,)]),
             "align": (align, [(im, landmarks)]),
-            "map": (crop_cells, [(model, aligned.image, face)]),
+            "map": (model.cells, [(aligned.image, face)]),
             f"inpainting ({len(passes.masks)} passes, map of each result included)":
                 (lambda: two_phase(aligned.image, aligned.landmarks, model, threshold, first_cells=passes.cells), [()]),
             "feature distance + score": (lambda: appraiser.evidence(aligned, passes, "mouth_nose"), [()]),

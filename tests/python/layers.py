@@ -14,7 +14,7 @@ LAYERS = {
                 "test_lip_transform_v1", "test_lip_transform_v2", "test_palsy_transform", "test_cleft_synth",
                 "test_agreement_stats", "test_deep_features", "test_lip_networks", "test_learned_networks",
                 "test_shape_training"],
-    "api": ["test_appraisal", "test_normalizers", "test_normal_model", "test_normality_calibration",
+    "api": ["test_appraisal", "test_appraisal_networks", "test_normalizers", "test_normal_model", "test_normality_calibration",
             "test_pipeline_paths", "test_bad_input", "test_models", "test_palsy_measures", "test_palsy_assessment",
             "test_landmark_refine", "test_landmark_fcn", "test_palsy_parsing", "test_learned_normalizer",
             "test_normalize_torchscript", "test_gan_inversion", "test_lipdetect_stats", "test_ablation_table",

@@ -60,4 +60,5 @@ PYBIND11_MODULE(_nets, m) {
   facenorm_bindings::bind_cascaded_fcn(m);
   facenorm_bindings::bind_palsy_parsing(m);
   facenorm_bindings::bind_lip_classifier(m);
+  facenorm_bindings::bind_appraisal_nets(m);
 }

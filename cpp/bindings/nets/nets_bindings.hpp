@@ -10,5 +10,6 @@ void bind_face_autoencoder(pybind11::module_& m);
 void bind_cascaded_fcn(pybind11::module_& m);
 void bind_palsy_parsing(pybind11::module_& m);
 void bind_lip_classifier(pybind11::module_& m);
+void bind_appraisal_nets(pybind11::module_& m);
 
 }  // namespace facenorm_bindings

@@ -89,18 +89,15 @@ def _landmarks_of(image, landmarks):
 
 def anomaly_map(image: np.ndarray, landmarks: Optional[np.ndarray] = None, model=None) -> AnomalyMap:
     """The anomaly map of the face in `image` (uint8 RGB). landmarks: its 68 iBUG points (detected
-    when None; NoFaceError if none). model: an AnomalyModel or its folder (default: the shipped
-    models/anomaly_padim)."""
-    from .anomaly_model import AnomalyModel, default_anomaly_model
+    when None; NoFaceError if none). model: an anomaly model (PaDiM or distillation) or its folder
+    (default: the shipped models/anomaly_padim)."""
+    from .anomaly_model import load_anomaly_model
 
-    if model is None:
-        model = default_anomaly_model()
-    elif not isinstance(model, AnomalyModel):
-        model = AnomalyModel.load(model)
+    model = load_anomaly_model(model)
     image = _checked_image(image)
     crop = align(image, _landmarks_of(image, landmarks))
     face = face_mask(crop.landmarks)
-    cells = model.standardized(model.embedder(crop.image, face))[0]
+    cells = model.cells(crop.image, face)
     crop_map = upsample_cells(cells) * face
     return AnomalyMap(crop, cells, crop_map, face, image.shape[:2], region_masks(crop.landmarks))
 

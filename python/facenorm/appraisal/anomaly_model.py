@@ -23,6 +23,8 @@ DOCS = "docs/appraisal.md"
 class AnomalyModel:
     """Per-cell Gaussians of the canonical crop's embedding; `distances` and `standardized` maps."""
 
+    kind = "padim"
+
     def __init__(self, mean, precision, cell_mean, cell_std, settings: dict, folder: Optional[str] = None):
         self.mean = np.asarray(mean, dtype=np.float32)
         self.precision = np.asarray(precision, dtype=np.float32)
@@ -56,6 +58,10 @@ class AnomalyModel:
         """Distances as z-scores per cell among the fitting faces: (N, 27, 27), 0 = average normal."""
         return (self.distances(embeddings) - self.cell_mean) / self.cell_std
 
+    def cells(self, crop: np.ndarray, face: np.ndarray) -> np.ndarray:
+        """The standardized (27, 27) map of one canonical crop and its face mask."""
+        return self.standardized(self.embedder(crop, face))[0]
+
     def save(self, folder) -> None:
         folder = os.fspath(folder)
         os.makedirs(folder, exist_ok=True)
@@ -69,6 +75,29 @@ class AnomalyModel:
         spec = dict(self.settings, format=FORMAT, version=VERSION, sha256={ARRAYS: models.sha256_of(arrays)})
         atomic_json(os.path.join(folder, "model.json"), spec)
         self.folder = folder
+
+
+def _declared_format(folder) -> Optional[str]:
+    """model.json's format, or None where unreadable (the full check, with its errors, is the loader's)."""
+    import json
+    try:
+        with open(os.path.join(os.fspath(folder), "model.json")) as f:
+            return json.load(f).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def load_anomaly_model(folder=None):
+    """The anomaly model in `folder` (default: the shipped PaDiM model), PaDiM or distillation
+    by its model.json's format; any object with `cells(crop, face)` is passed through."""
+    if folder is not None and hasattr(folder, "cells"):
+        return folder
+    if folder is None:
+        return default_anomaly_model()
+    from .distillation import FORMAT as STUDENT_FORMAT, StudentAnomalyModel
+    if _declared_format(folder) == STUDENT_FORMAT:
+        return StudentAnomalyModel.load(folder)
+    return AnomalyModel.load(folder)
 
 
 _default = {}

@@ -76,13 +76,17 @@ class Appraisal:
 class Appraiser:
     """One loaded model set; `appraise(image, landmarks=None, age=None, region=...)`."""
 
-    def __init__(self, model=None, calibration=None):
-        from .anomaly_model import AnomalyModel, default_anomaly_model
+    def __init__(self, model=None, calibration=None, inpainter=None):
+        """model: an anomaly model or its folder (default: the shipped one); calibration: default
+        the model folder's; inpainter: the inpainting network's folder when the calibration's fill
+        is `network` (default: the shipped one). The fill is the calibration's: the normality
+        percentiles hold for the fill they were made with."""
+        from .anomaly_model import load_anomaly_model
         from .calibration import AppraisalCalibration
-        self.model = default_anomaly_model() if model is None else (
-            model if isinstance(model, AnomalyModel) else AnomalyModel.load(model))
-        self.normalizer = MapInpaintNormalizer(loaded_model=self.model)
+        self.model = load_anomaly_model(model)
         self.calibration = calibration if calibration is not None else AppraisalCalibration.for_model(self.model)
+        self.normalizer = MapInpaintNormalizer(method=self.calibration.fill(), loaded_model=self.model,
+                                               inpainter=inpainter)
         self._features = None
 
     def feature_distance(self, crop: np.ndarray, normalized: np.ndarray) -> np.ndarray:

@@ -10,16 +10,20 @@ from .alignment import align
 from .anomaly_map import face_mask, region_masks, upsample_cells
 from .appraise import Appraiser
 from .calibration import AppraisalCalibration, fit_calibration, save_calibration
-from .map_inpaint import INPAINT_REGION, crop_cells, inpaint_area, two_phase
+from .map_inpaint import INPAINT_REGION, inpaint_area, two_phase
 from .normal_faces import found_faces, normal_face_files
 
 THRESHOLD_PERCENTILE = 90.0   # 90% of held-out normal faces have no map value above it where holes may be
 
 
-def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: bool = True) -> dict:
+def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: bool = True,
+                        fill: str = "telea", inpainter=None) -> dict:
+    """fill: map-inpaint's fill (telea, ns or network; the appraisal then uses it); inpainter: the
+    network's folder for fill=network (default: the shipped one)."""
     from tqdm import tqdm
 
-    appraiser = Appraiser(model=model, calibration=AppraisalCalibration({"regions": {}}))
+    appraiser = Appraiser(model=model, calibration=AppraisalCalibration({"regions": {}, "fill": fill}),
+                          inpainter=inpainter)
     model = appraiser.model
     if model.folder is None:
         raise _core.InputError("calibrate-appraisal: the model must be a saved folder (the calibration lives in it)")
@@ -31,7 +35,7 @@ def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: b
     cells, maxima = [], []
     for aligned, _ in tqdm(faces, desc="maps", unit="face", file=sys.stderr, disable=not progress):
         face = face_mask(aligned.landmarks)
-        c = crop_cells(model, aligned.image, face)
+        c = model.cells(aligned.image, face)
         cells.append(c)
         area = inpaint_area(aligned.landmarks, INPAINT_REGION)
         maxima.append(float(np.max(upsample_cells(c) * area)))
@@ -39,7 +43,8 @@ def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: b
     evidences = {r: [] for r in REGIONS}
     for (aligned, _), c in tqdm(list(zip(faces, cells)), desc="inpainting", unit="face", file=sys.stderr,
                                 disable=not progress):
-        passes = two_phase(aligned.image, aligned.landmarks, model, threshold, 2, "telea", first_cells=c)
+        passes = two_phase(aligned.image, aligned.landmarks, model, threshold, 2, fill, first_cells=c,
+                           inpainter=appraiser.normalizer.inpainter)
         regions, heat = region_masks(aligned.landmarks), None
         for region in REGIONS:   # one feature distance per face, read in every region
             evidence = appraiser.evidence(aligned, passes, region, regions, heat)
@@ -50,6 +55,6 @@ def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: b
             "threshold_percentile": THRESHOLD_PERCENTILE, "inpaint_region": INPAINT_REGION,
             "age_groups": {g: groups.count(g) for g in sorted({g for g in groups if g})},
             "celeba": groups.count(None), "split": "held-out calibration half (docs/appraisal.md)"}
-    doc = fit_calibration(evidences, groups, threshold, info)
+    doc = fit_calibration(evidences, groups, threshold, info, fill)
     path = save_calibration(model.folder, doc)
-    return {"calibration": path, "inpaint_threshold": round(threshold, 4), **info}
+    return {"calibration": path, "inpaint_threshold": round(threshold, 4), "fill": fill, **info}

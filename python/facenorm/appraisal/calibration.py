@@ -47,6 +47,10 @@ class AppraisalCalibration:
         """The map level above which map-inpaint fills (held-out normal faces' per-face maxima)."""
         return float(self.doc.get("inpaint_threshold", default))
 
+    def fill(self) -> str:
+        """The map-inpaint fill the calibration was made with (the appraisal uses the same)."""
+        return str(self.doc.get("fill", "telea"))
+
     def _region(self, region: str) -> Optional[dict]:
         return self.doc.get("regions", {}).get(region)
 
@@ -73,10 +77,11 @@ class AppraisalCalibration:
         return float(100.0 * np.mean(values >= anomaly)), among, note
 
 
-def fit_calibration(evidences: dict, groups: list, inpaint_threshold: float, info: Optional[dict] = None) -> dict:
+def fit_calibration(evidences: dict, groups: list, inpaint_threshold: float, info: Optional[dict] = None,
+                    fill: str = "telea") -> dict:
     """evidences: region -> list of Evidence of held-out normal faces, in the order of `groups`
-    (each face's age group or None)."""
-    doc = {"format": FORMAT, "inpaint_threshold": inpaint_threshold, "regions": {}, "info": info or {}}
+    (each face's age group or None); fill: the map-inpaint fill they were made with."""
+    doc = {"format": FORMAT, "inpaint_threshold": inpaint_threshold, "fill": fill, "regions": {}, "info": info or {}}
     for region, items in evidences.items():
         map_top = np.array([e.map_top for e in items])
         feature = np.array([e.feature for e in items])

@@ -7,10 +7,13 @@ PaDiM anomaly map.
 
 All of it runs in the canonical crop (224 px, eyes 80 px apart); the filled pixels are warped
 back into the photo inside the mask only, so every pixel outside it is returned bit-identical.
-The fill is OpenCV's Telea (method=telea, the fallback and today's default) or Navier-Stokes.
+The fill is OpenCV's Telea (method=telea, the fallback and today's default), Navier-Stokes
+(method=ns), or the lower-face inpainting network trained here on normal faces (method=network,
+inpainter.py; `facenorm train-inpainter`).
 
     fn.normalize.get_normalizer("map-inpaint")
     fn.normalize.get_normalizer("map-inpaint:threshold=2.5,passes=1,method=ns")
+    fn.normalize.get_normalizer("map-inpaint:method=network,inpainter=models/face_inpainter")
 """
 from dataclasses import dataclass
 
@@ -22,7 +25,7 @@ from ..normalize.base import NormalizationResult, Normalizer, number_option
 from .alignment import CROP_SIZE, align, to_image_frame
 from .anomaly_map import face_mask, region_masks, upsample_cells
 
-FILLS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
+FILLS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "network": None}
 DEFAULT_THRESHOLD = 3.0   # z of the standardized map; overridden by the model's calibrated value
 # Holes only in the mouth-and-nose region (and the dilation's rim): the normalizer takes out what the
 # appraisal rates; a watermark on the forehead or a collar at the jaw are left alone.
@@ -71,31 +74,35 @@ def hole_from_map(crop_map: np.ndarray, area: np.ndarray, threshold: float) -> n
     return cv2.dilate(hole, _disc(DILATE_PX)) & (area > 0).astype(np.uint8) * 255
 
 
-def crop_cells(model, crop, face) -> np.ndarray:
-    """(27, 27) standardized map cells of a canonical crop."""
-    return model.standardized(model.embedder(crop, face))[0]
+def fill_hole(crop: np.ndarray, hole: np.ndarray, method: str, inpainter=None) -> np.ndarray:
+    """The crop with the hole (uint8, nonzero = fill) filled by `method` (a key of FILLS);
+    inpainter: the network for method=network (default: the shipped one)."""
+    if method == "network":
+        from .inpainter import default_inpainter
+        return (inpainter or default_inpainter()).fill(crop, hole)
+    return cv2.inpaint(crop, hole, RADIUS_PX, FILLS[method])
 
 
 def two_phase(crop, crop_landmarks, model, threshold: float, passes: int = 2, method: str = "telea",
-              first_cells=None, region: str = None) -> InpaintPasses:
+              first_cells=None, region: str = None, inpainter=None) -> InpaintPasses:
     """The passes on a canonical crop; stops early when the map has nothing above threshold.
     first_cells: the crop's map cells when already computed; region: where holes may be
-    (default INPAINT_REGION)."""
+    (default INPAINT_REGION); inpainter: the network of method=network (default: the shipped one)."""
     face = face_mask(crop_landmarks)
     area = inpaint_area(crop_landmarks, region or INPAINT_REGION)
     current = crop
     masks, maps, cells = [], [], []
     for k in range(passes):
-        cells.append(first_cells if k == 0 and first_cells is not None else crop_cells(model, current, face))
+        cells.append(first_cells if k == 0 and first_cells is not None else model.cells(current, face))
         crop_map = upsample_cells(cells[-1]) * face
         maps.append(crop_map)
         hole = hole_from_map(crop_map, area, threshold)
         if not hole.any():
             break
-        current = cv2.inpaint(current, hole, RADIUS_PX, FILLS[method])
+        current = fill_hole(current, hole, method, inpainter)
         masks.append(hole)
     else:
-        maps.append(upsample_cells(crop_cells(model, current, face)) * face)
+        maps.append(upsample_cells(model.cells(current, face)) * face)
     return InpaintPasses(crop, current, masks, maps, threshold, cells[0])
 
 
@@ -103,16 +110,18 @@ class MapInpaintNormalizer(Normalizer):
     name = "map-inpaint"
 
     def __init__(self, threshold="auto", passes="2", method="telea", model=None, region=INPAINT_REGION,
-                 loaded_model=None):
-        """model: an anomaly model folder (default: the shipped one); loaded_model: an AnomalyModel
-        already in memory (the appraisal shares its own)."""
+                 loaded_model=None, inpainter=None):
+        """model: an anomaly model folder (default: the shipped one); loaded_model: an anomaly model
+        already in memory (the appraisal shares its own); inpainter: the inpainting network's folder
+        for method=network (default: the shipped models/face_inpainter)."""
         if method not in FILLS:
             from .._core import InputError
             raise InputError(f"map-inpaint: option method: expected one of {', '.join(FILLS)}, got '{method}'")
         if region not in REGIONS + ("face",):
             from .._core import InputError
             raise InputError(f"map-inpaint: option region: expected lip, mouth, mouth_nose, face_no_eyes or face, got '{region}'")
-        self.method, self.model_path, self.region = method, model, region
+        self.method, self.model_path, self.region, self.inpainter_path = method, model, region, inpainter
+        self._inpainter = None
         self.passes = number_option("map-inpaint", "passes", passes, 1, 2, int)
         self.threshold = threshold if threshold == "auto" else number_option("map-inpaint", "threshold", threshold, 0.0, 50.0)
         self._model = loaded_model
@@ -120,10 +129,20 @@ class MapInpaintNormalizer(Normalizer):
 
     @property
     def model(self):
-        from .anomaly_model import AnomalyModel, default_anomaly_model
+        from .anomaly_model import load_anomaly_model
         if self._model is None:
-            self._model = AnomalyModel.load(self.model_path) if self.model_path else default_anomaly_model()
+            self._model = load_anomaly_model(self.model_path or None)
         return self._model
+
+    @property
+    def inpainter(self):
+        """The inpainting network for method=network (None for the OpenCV fills), loaded once."""
+        if self.method != "network":
+            return None
+        if self._inpainter is None:
+            from .inpainter import FaceInpainterModel, default_inpainter
+            self._inpainter = FaceInpainterModel.load(self.inpainter_path) if self.inpainter_path else default_inpainter()
+        return self._inpainter
 
     def resolved_threshold(self) -> float:
         """The given threshold, or the model's calibrated one (read once, not per photo)."""
@@ -146,13 +165,15 @@ class MapInpaintNormalizer(Normalizer):
             opts["model"] = self.model_path
         if self.region != INPAINT_REGION:
             opts["region"] = self.region
+        if self.inpainter_path:
+            opts["inpainter"] = self.inpainter_path
         return opts
 
     def run(self, image, landmarks):
         """(aligned crop, InpaintPasses): the crop-frame work, for callers that score in the crop."""
         aligned = align(image, landmarks)
         return aligned, two_phase(aligned.image, aligned.landmarks, self.model, self.resolved_threshold(),
-                                  self.passes, self.method, region=self.region)
+                                  self.passes, self.method, region=self.region, inpainter=self.inpainter)
 
     def _normalize(self, image, landmarks):
         aligned, passes = self.run(image, landmarks)

@@ -13,12 +13,23 @@ from .._core import InputError
 
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
-                   "fit_anomaly_model", "calibrate_appraisal", "evaluate_appraisal",
+                   "fit_anomaly_model", "train_anomaly_student", "train_inpainter", "calibrate_appraisal", "evaluate_appraisal",
                    "synth", "normalize", "lip_dataset", "fit_normal_model", "train_normalizer", "evaluate_normalizer",
                    "train_landmarks", "train_landmark_refiner", "train_shape_predictor", "evaluate_landmarks",
                    "train_palsy_assessment",
                    "train_parsing", "evaluate_parsing", "train", "evaluate",
                    "classify", "demo", "fetch_models"]
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (bad values exit 2 with argparse's message)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got '{text}'")
+    return value
 
 
 class UsageError(InputError):

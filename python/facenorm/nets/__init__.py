@@ -13,8 +13,9 @@ import torch
 from .. import _core
 from .. import _nets
 from .._nets import (  # noqa: F401  (the networks and their ops: library code imports them from here)
-    AutoencoderTrainer, CascadedFcn, DlibResNet, FaceAutoencoder, FaceRestoration, FcnTrainer, LipClassifier,
-    LipTrainer, MobileNetV2, PalsyParsingNet, ParsingTrainer, RestorationTrainer, cascaded_fcn_loss,
+    AutoencoderTrainer, CascadedFcn, DlibResNet, FaceAutoencoder, FaceInpainter, FaceRestoration, FcnTrainer,
+    FeatureStudent, InpainterTrainer, LipClassifier, LipTrainer, MobileNetV2, PalsyParsingNet, ParsingTrainer,
+    RestorationTrainer, StudentTrainer, cascaded_fcn_loss,
     coarse_structure, deep_feature_distance, dlib_face_resnet_reference, dlib_resnet34_reference,
     dlib_resnet34_reference_logits, evaluate_lip_classifier, heatmap_landmarks, landmark_heatmaps,
     lip_cache_features, load_dlib_face_resnet, load_dlib_resnet34, parsing_boundary_loss, parsing_confusion,
@@ -27,8 +28,9 @@ from .._nets import (  # noqa: F401  (the networks and their ops: library code i
 torch.set_flush_denormal(True)
 
 __all__ = [
-    "AutoencoderTrainer", "CascadedFcn", "DlibResNet", "FaceAutoencoder", "FaceRestoration", "FcnTrainer",
-    "LipClassifier", "LipTrainer", "MobileNetV2", "PalsyParsingNet", "ParsingTrainer", "RestorationTrainer",
+    "AutoencoderTrainer", "CascadedFcn", "DlibResNet", "FaceAutoencoder", "FaceInpainter", "FaceRestoration",
+    "FcnTrainer", "FeatureStudent", "InpainterTrainer", "LipClassifier", "LipTrainer", "MobileNetV2",
+    "PalsyParsingNet", "ParsingTrainer", "RestorationTrainer", "StudentTrainer",
     "cascaded_fcn_loss", "coarse_structure", "deep_feature_distance", "dlib_face_resnet_reference",
     "dlib_resnet34_reference", "dlib_resnet34_reference_logits", "evaluate_lip_classifier", "heatmap_landmarks",
     "landmark_heatmaps", "lip_cache_features", "load_dlib_face_resnet", "load_dlib_resnet34",
