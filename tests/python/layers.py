@@ -15,7 +15,7 @@ LAYERS = {
                 "test_shape_training"],
     "api": ["test_appraisal", "test_normalizers", "test_normal_model", "test_normality_calibration",
             "test_pipeline_paths", "test_bad_input", "test_models", "test_palsy_measures", "test_palsy_assessment",
-            "test_landmark_refine", "test_landmark_fcn", "test_palsy_parsing", "test_learned_normalizer",
+            "test_landmark_refine", "test_landmark_fcn", "test_landmark_registry", "test_palsy_parsing", "test_learned_normalizer",
             "test_normalize_torchscript", "test_gan_inversion", "test_lipdetect_stats", "test_ablation_table",
             "test_score_pipeline"],
     "cli": ["test_cli", "test_normalize_cli", "test_agreement_cli", "test_landmark_fcn_cli", "test_notebooks"],

@@ -70,23 +70,20 @@ def _palsy_landmarks_figure(report, index, droop, k, source):
     """On the synthetic droop, whose true points are known: dlib's points and those of the
     shipped palsy-aware landmarkers (the refiner, the cascaded FCN), with the asymmetry index
     each gives; "" when neither model is installed."""
-    import os
-
     import numpy as np
 
-    from ..detection import FaceDetector, LandmarkPredictor
-    from ..landmark_refine.model import RefinedLandmarker, default_model_dir as refiner_dir
-    from ..landmarks_fcn.model import FcnLandmarker, default_model_dir as fcn_dir
+    from ..detection import FaceDetector
+    from ..landmarks.registry import get_landmarker, installed_landmarkers
     from ..palsy import asymmetry_measures, draw_landmark_sets
 
-    shipped = {name: make for name, make, folder in (("refined", RefinedLandmarker, refiner_dir()),
-                                                     ("cascaded FCN", FcnLandmarker, fcn_dir()))
-               if os.path.isfile(os.path.join(folder, "model.json"))}
+    shipped = {name: spec for name, spec in (("refined", "refined"), ("cascaded FCN", "fcn"))
+               if spec in installed_landmarkers()}
     if not shipped:
         return ""
     box = FaceDetector().detect(droop.image, "largest")[0]
-    sets = {"truth": droop.landmarks_after, "dlib": LandmarkPredictor().predict(droop.image, box)}
-    sets.update({name: make().predict(droop.image, box) for name, make in shipped.items()})
+    sets = {"truth": droop.landmarks_after}
+    sets.update({name: get_landmarker(spec).predict(droop.image, box)
+                 for name, spec in {"dlib": "dlib", **shipped}.items()})
     index_of = {name: asymmetry_measures(pts, k, source).asymmetry_index for name, pts in sets.items()}
     error = {name: float(np.linalg.norm(pts - droop.landmarks_after, axis=1).mean()) for name, pts in sets.items()}
     caption = "; ".join(f"{name}: asymmetry index {index_of[name]:.1f}%" + ("" if name == "truth" else

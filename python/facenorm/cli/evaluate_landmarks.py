@@ -10,8 +10,8 @@ def register(sub):
     p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST",
                    help="normal faces: dlib labels are the truth for them, their palsy copies' exact points for the copies")
     p.add_argument("--annotated", action="append", default=[], metavar="DIR")
-    p.add_argument("--model", action="append", default=[], metavar="dlib|refined|fcn|DIR",
-                   help="landmarkers to compare (default: dlib and the shipped refined and FCN models); repeatable")
+    p.add_argument("--model", action="append", default=[], metavar="SPEC",
+                   help="landmarkers to compare (dlib, refined, fcn, NAME:model=DIR, a model folder) (default: dlib and the shipped refined and FCN models); repeatable")
     p.add_argument("--palsy-copies", default="both", choices=["both", "one", "none"])
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--out", required=True, metavar="DIR", help="rows.csv, table.md, summary.json, overlays.png")
@@ -20,23 +20,19 @@ def register(sub):
 
 
 def default_models() -> list:
-    import os
-
-    from ..landmark_refine.model import default_model_dir as refiner_dir
-    from ..landmarks_fcn.model import default_model_dir as fcn_dir
-    return ["dlib"] + [name for name, folder in (("refined", refiner_dir()), ("fcn", fcn_dir()))
-                       if os.path.isfile(os.path.join(folder, "model.json"))]
+    from ..landmarks.registry import installed_landmarkers
+    return installed_landmarkers()
 
 
 def run(args) -> int:
     import os
 
-    from ..detection import landmark_predictor
-    from ..landmarks_fcn.evaluation import write_report
+    from ..landmarks.registry import get_landmarker
+    from ..landmarks.fcn.evaluation import write_report
     from .train_landmarks import build_samples
 
     specs = args.model or default_models()
-    predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): landmark_predictor(s)
+    predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): get_landmarker(s)
                   for s in specs}
     samples = build_samples(args, predictors)
     summary = write_report(samples, args.out)

@@ -1,5 +1,5 @@
 """facenorm train-landmark-refiner [IMG|DIR|LIST ...] [--annotated DIR ...] --out MODEL_DIR: fit
-the palsy-aware refinement of dlib's points (facenorm.landmark_refine) on normal faces (truth:
+the palsy-aware refinement of dlib's points (facenorm.landmarks.refine) on normal faces (truth:
 dlib's points) and their palsy-like copies (truth: the transform's exact points), and/or
 annotated folders; with --folds K the subject-independent K-fold cross-validation against dlib
 instead (docs/palsy.md)."""
@@ -47,9 +47,9 @@ def build_refine_samples(args, progress=True):
 
     from .._core import InputError
     from ..data.inputs import collect_image_paths
-    from ..landmark_refine.samples import (RefineSet, refine_samples_from_annotations,
+    from ..landmarks.refine.samples import (RefineSet, refine_samples_from_annotations,
                                            refine_samples_from_normal_faces)
-    from ..landmarks_fcn.annotations import read_annotated_folder
+    from ..landmarks.fcn.annotations import read_annotated_folder
 
     if args.samples and os.path.isfile(args.samples):
         return RefineSet.load(args.samples)
@@ -76,7 +76,7 @@ def started_from(samples, name):
 
     import numpy as np
 
-    from ..landmark_refine.model import chained_start
+    from ..landmarks.refine.model import chained_start
 
     start = chained_start(name, os.getcwd())
     moved = np.stack([start.cascade.refine(im, s) for im, s in zip(samples.images, samples.start)])
@@ -86,7 +86,7 @@ def started_from(samples, name):
 def run(args) -> int:
     from dataclasses import replace
 
-    from ..landmark_refine.training import RefinerSettings, train_refiner
+    from ..landmarks.refine.training import RefinerSettings, train_refiner
 
     given = {k: getattr(args, k) for k in ("stages", "grid", "cell", "seed") if getattr(args, k) is not None}
     if args.penalties:
@@ -104,7 +104,7 @@ def run(args) -> int:
     if args.start:
         samples = started_from(samples, args.start)
     if args.folds:
-        from ..landmark_refine.crossval import cross_validate_refiner
+        from ..landmarks.refine.crossval import cross_validate_refiner
         summary = cross_validate_refiner(samples, args.out, settings, args.folds, source, dlib=dlib_points)
         if args.json:
             emit_json(summary)
@@ -115,7 +115,7 @@ def run(args) -> int:
     gate = {"model": args.gate, "low": args.gate_range[0], "high": args.gate_range[1]} if args.gate else None
     summary = train_refiner(samples, args.out, settings, source, gate=gate, start_model=args.start)
     if gate:
-        from ..landmark_refine.model import RefinedLandmarker
+        from ..landmarks.refine.model import RefinedLandmarker
         RefinedLandmarker(args.out)  # the gate's model must load now, not at the first photo
     if args.json:
         emit_json(summary)

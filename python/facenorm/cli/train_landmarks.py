@@ -32,14 +32,14 @@ def build_samples(args, predictors=None, progress=True):
     import os
 
     from .._core import InputError
-    from ..landmarks_fcn.samples import LandmarkSet
+    from ..landmarks.fcn.samples import LandmarkSet
 
     cache = getattr(args, "samples", None)
     if cache and os.path.isfile(cache) and not predictors:
         return LandmarkSet.load(cache)
     from ..data.inputs import collect_image_paths
-    from ..landmarks_fcn.annotations import read_annotated_folder
-    from ..landmarks_fcn.samples import samples_from_annotations, samples_from_normal_faces
+    from ..landmarks.fcn.annotations import read_annotated_folder
+    from ..landmarks.fcn.samples import samples_from_annotations, samples_from_normal_faces
 
     if not args.inputs and not args.annotated:
         raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")
@@ -61,14 +61,14 @@ def build_samples(args, predictors=None, progress=True):
 def settings_from(args):
     from dataclasses import replace
 
-    from ..landmarks_fcn.training import FcnSettings
+    from ..landmarks.fcn.training import FcnSettings
     given = {k: getattr(args, k) for k in ("epochs", "lr", "lr_step", "batch_size", "width_divisor", "seed")
              if getattr(args, k) is not None}
     return replace(FcnSettings(), **given)
 
 
 def run(args) -> int:
-    from ..landmarks_fcn.training import cross_validate, train_fcn
+    from ..landmarks.fcn.training import cross_validate, train_fcn
 
     samples = build_samples(args)
     source = list(args.inputs) + [f"annotated:{a}" for a in args.annotated]

@@ -55,7 +55,7 @@ def run(args) -> int:
     if args.landmarks:
         data = data_from_predictions(args.landmarks)
     elif args.annotated:
-        from ..landmarks_fcn.annotations import read_annotated_folder
+        from ..landmarks.fcn.annotations import read_annotated_folder
         annotated = [a for folder in args.annotated for a in read_annotated_folder(folder)]
         data = data_from_annotations(annotated, args.model)
     else:

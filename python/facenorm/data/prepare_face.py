@@ -36,7 +36,7 @@ class PrepareOptions:
     group: str = ""
     split: str = ""
     age_group: str = ""    # e.g. child / adult: the lip detector's test_children / test_adults subsets
-    landmark_model: str = "dlib"  # or refined, fcn, a model folder (detection.landmark_predictor)
+    landmark_model: str = "dlib"  # or refined, fcn, a model folder (landmarks.registry.get_landmarker)
     age_from_name: str = ""       # "utkface": age_group from AGE_GENDER_RACE_DATE.jpg names (else age_group)
     tight_crop_fallback: bool = False  # retry a missed face padded and upsampled (tight pre-aligned crops)
 

@@ -103,7 +103,7 @@ def _log_loss(p, y) -> float:
 def out_of_fold(data: AssessmentData, penalty: float, folds: int, seed: int = 0) -> tuple:
     """(p_palsy, p_peripheral, side evidence, fold) of each photo from models fitted without its
     subject's fold."""
-    from ..landmarks_fcn.nme import subject_folds
+    from ..landmarks.fcn.nme import subject_folds
     from .assessment import PalsyAssessor
 
     n = len(data.groups)
@@ -164,9 +164,9 @@ def gate_table(data: AssessmentData, p) -> list:
     clip((p - low) / (high - low), 0, 1) with the out-of-fold p_palsy, against the truth, per
     group: NME box / inter-ocular / inner 51 and the asymmetry error (means, percent), NME box as a
     ratio to dlib's, and on how many photos NME box beats dlib's (model.Gate of the refiner)."""
-    from ..landmark_refine.model import gate_weight, gated
-    from ..landmarks_fcn.asymmetry_error import asymmetry_error
-    from ..landmarks_fcn.nme import nme
+    from ..landmarks.refine.model import gate_weight, gated
+    from ..landmarks.fcn.asymmetry_error import asymmetry_error
+    from ..landmarks.fcn.nme import nme
 
     dlib = data.start if data.dlib is None else data.dlib
     base = nme(dlib, data.truth)["nme_box"]
@@ -207,9 +207,10 @@ def normal_points(paths, model="refined", progress: bool = True) -> np.ndarray:
     from tqdm import tqdm
 
     from .._core import FacenormError, read_image
-    from ..detection import FaceDetector, landmark_predictor
+    from ..detection import FaceDetector
+    from ..landmarks.registry import get_landmarker
 
-    detector, predictor, out = FaceDetector(), landmark_predictor(model), []
+    detector, predictor, out = FaceDetector(), get_landmarker(model), []
     for path in tqdm(paths, desc="normal faces", unit="img", file=sys.stderr, disable=not progress):
         try:
             image = read_image(path)
@@ -231,10 +232,11 @@ def data_from_annotations(annotated, model="refined", progress: bool = True) -> 
     from tqdm import tqdm
 
     from .._core import read_image
-    from ..detection import FaceDetector, landmark_predictor
-    from ..landmarks_fcn.samples import annotated_face_box
+    from ..detection import FaceDetector
+    from ..landmarks.registry import get_landmarker
+    from ..landmarks.fcn.samples import annotated_face_box
 
-    detector, predictor = FaceDetector(), landmark_predictor(model)
+    detector, predictor = FaceDetector(), get_landmarker(model)
     rows = []
     for a in tqdm(annotated, desc="landmarks", unit="img", file=sys.stderr, disable=not progress):
         image = read_image(a.path)

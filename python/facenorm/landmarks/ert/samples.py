@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .._core import InputError
-from ..palsy.midline import MIRROR
+from ..._core import InputError
+from ...palsy.midline import MIRROR
 
 CROP_SIDE = 320  # the crop's longer side in pixels; the trees read box-relative positions
 
@@ -75,9 +75,9 @@ def crop(image, box, points):
 def from_annotations(annotated, progress: bool = True) -> ShapeSamples:
     from tqdm import tqdm
 
-    from .._core import read_image
-    from ..detection import FaceDetector
-    from ..landmarks_fcn.samples import annotated_face_box
+    from ..._core import read_image
+    from ...detection import FaceDetector
+    from ..fcn.samples import annotated_face_box
 
     detector, out = FaceDetector(), ShapeSamples()
     for a in tqdm(annotated, desc="shape samples", unit="img", file=sys.stderr, disable=not progress):
@@ -93,9 +93,9 @@ def from_normal_faces(paths, palsy_copies: bool = True, seed: int = 0, progress:
     palsy-like copies (dlib's box on each copy, as at inference)."""
     from tqdm import tqdm
 
-    from .._core import read_image
-    from ..lipsynth.palsy import palsy_transform
-    from ..pipeline import FacePipeline
+    from ..._core import read_image
+    from ...lipsynth.palsy import palsy_transform
+    from ...pipeline import FacePipeline
 
     pipeline, out = FacePipeline(), ShapeSamples()
     for i, path in enumerate(tqdm(paths, desc="shape samples", unit="face", file=sys.stderr, disable=not progress)):

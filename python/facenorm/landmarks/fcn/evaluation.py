@@ -16,8 +16,8 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from .. import _core
-from ..parsing.labels import celebamask_mask_path, read_label_map
+from ... import _core
+from ...parsing.labels import celebamask_mask_path, read_label_map
 from . import mask_agreement
 from .asymmetry_error import asymmetry_error
 from .nme import nme
@@ -146,7 +146,7 @@ def overlays(samples, count: int = 6, tile: int = 256) -> np.ndarray:
 
 
 def write_report(samples, out_dir) -> dict:
-    from .._core import write_image
+    from ..._core import write_image
     os.makedirs(out_dir, exist_ok=True)
     rows = sample_rows(samples)
     keys = list(dict.fromkeys(k for r in rows for k in r))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checkpoints import Checkpoints
+from ...checkpoints import Checkpoints
 from .crop import SCALE, SHIFT_DOWN, from_crop
 from .model import FORMAT, VERSION
 from .samples import LandmarkSet, flipped
@@ -46,7 +46,7 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
     import torch
     from tqdm import tqdm
 
-    from .. import nets
+    from ... import nets
 
     settings = settings or FcnSettings()
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import InputError, NoFaceError
+from ..._core import InputError, NoFaceError
 from .crop import SIDE, crop_transform, gray_crop, to_crop
 
 
@@ -137,9 +137,9 @@ def samples_from_normal_faces(paths, pipeline=None, palsy_copies: str = "both", 
     predictors: {name: object with predict(image, box)} run on every sample (.predictions)."""
     from tqdm import tqdm
 
-    from .._core import read_image
-    from ..lipsynth.palsy import palsy_transform
-    from ..pipeline import FacePipeline
+    from ..._core import read_image
+    from ...lipsynth.palsy import palsy_transform
+    from ...pipeline import FacePipeline
 
     if palsy_copies not in PALSY_COPIES:
         raise InputError(f"palsy copies: expected one of {', '.join(PALSY_COPIES)}, got '{palsy_copies}'")
@@ -167,8 +167,8 @@ def samples_from_annotations(annotated, detector=None, predictors=None, progress
     samples_from_normal_faces."""
     from tqdm import tqdm
 
-    from .._core import read_image
-    from ..detection import FaceDetector
+    from ..._core import read_image
+    from ...detection import FaceDetector
 
     build = _Builder(detector or FaceDetector(), predictors)
     for a in tqdm(annotated, desc="samples", unit="img", file=sys.stderr, disable=not progress):
@@ -183,7 +183,7 @@ def samples_from_annotations(annotated, detector=None, predictors=None, progress
 
 def flipped(crops: np.ndarray, points: np.ndarray):
     """Horizontally mirrored crops and their points (left and right indices swapped)."""
-    from ..palsy.midline import MIRROR
+    from ...palsy.midline import MIRROR
     out = points[:, MIRROR].copy()
     out[..., 0] = (SIDE - 1) - out[..., 0]
     return crops[:, :, ::-1].copy(), out

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core import InputError, MissingFileError
-from ..data.inputs import images_in_folder
+from ..._core import InputError, MissingFileError
+from ...data.inputs import images_in_folder
 
 
 @dataclass

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core import InputError
-from ..landmarks_fcn.samples import annotated_face_box
-from ..palsy.midline import MIRROR
+from ..._core import InputError
+from ..fcn.samples import annotated_face_box
+from ...palsy.midline import MIRROR
 from .features import to_gray
 
 
@@ -99,10 +99,10 @@ def refine_samples_from_normal_faces(paths, palsy_copies: str = "both", severity
     drawn per face, or "none"), severity uniform in `severity`, seeded per image."""
     from tqdm import tqdm
 
-    from .._core import read_image
-    from ..landmarks_fcn.samples import PALSY_COPIES
-    from ..lipsynth.palsy import palsy_transform
-    from ..pipeline import FacePipeline
+    from ..._core import read_image
+    from ..fcn.samples import PALSY_COPIES
+    from ...lipsynth.palsy import palsy_transform
+    from ...pipeline import FacePipeline
 
     if palsy_copies not in PALSY_COPIES:
         raise InputError(f"palsy copies: expected one of {', '.join(PALSY_COPIES)}, got '{palsy_copies}'")
@@ -129,8 +129,9 @@ def refine_samples_from_annotations(annotated, progress: bool = True) -> RefineS
     """Samples from landmarks_fcn.annotations.read_annotated_folder's list."""
     from tqdm import tqdm
 
-    from .._core import read_image
-    from ..detection import FaceDetector, LandmarkPredictor
+    from ..._core import read_image
+    from ...detection import FaceDetector
+    from ..dlib import LandmarkPredictor
 
     build = _Builder(FaceDetector(), LandmarkPredictor())
     for a in tqdm(annotated, desc="refiner samples", unit="img", file=sys.stderr, disable=not progress):
