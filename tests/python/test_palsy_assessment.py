@@ -125,7 +125,7 @@ def test_shipped_refiner_chains_and_gates(repo_root, palda):
     from facenorm.detection import FaceDetector
     from facenorm.landmarks import get_landmarker
     from facenorm.landmarks.refine.model import RefinedLandmarker
-    from facenorm.landmarks.fcn.samples import annotated_face_box
+    from facenorm.landmarks.labelled_faces import annotated_face_box
 
     model = get_landmarker("refined")
     assert isinstance(model, RefinedLandmarker) and model.gate is not None

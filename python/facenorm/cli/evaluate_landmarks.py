@@ -29,12 +29,13 @@ def run(args) -> int:
 
     from ..landmarks.registry import get_landmarker
     from ..landmarks.fcn.evaluation import write_report
-    from .train_landmarks import build_samples
+    from ..landmarks.fcn.samples import LandmarkSet
+    from ..landmarks.sample_builder import samples_for_command
 
     specs = args.model or default_models()
     predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): get_landmarker(s)
                   for s in specs}
-    samples = build_samples(args, predictors)
+    samples = samples_for_command(args, LandmarkSet, predictors)
     summary = write_report(samples, args.out)
     if args.json:
         emit_json({"out": os.path.abspath(args.out), "samples": len(samples), "skipped": len(samples.skipped),

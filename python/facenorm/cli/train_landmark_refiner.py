@@ -43,30 +43,11 @@ def register(sub):
 
 
 def build_refine_samples(args, progress=True):
-    import os
+    """The RefineSet of the command's inputs (normal faces first, then annotated folders)."""
+    from ..landmarks.refine.samples import RefineSet
+    from ..landmarks.sample_builder import samples_for_command
 
-    from .._core import InputError
-    from ..data.inputs import collect_image_paths
-    from ..landmarks.refine.samples import (RefineSet, refine_samples_from_annotations,
-                                           refine_samples_from_normal_faces)
-    from ..landmarks.fcn.annotations import read_annotated_folder
-
-    if args.samples and os.path.isfile(args.samples):
-        return RefineSet.load(args.samples)
-    if not args.inputs and not args.annotated:
-        raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")
-    sets = []
-    if args.inputs:
-        paths = collect_image_paths(args.inputs)[:args.limit]
-        sets.append(refine_samples_from_normal_faces(paths, args.palsy_copies, progress=progress))
-    for folder in args.annotated:
-        sets.append(refine_samples_from_annotations(read_annotated_folder(folder), progress=progress))
-    merged = sets[0]
-    for other in sets[1:]:
-        merged = merged.concatenated(other)
-    if args.samples:
-        merged.save(args.samples)
-    return merged
+    return samples_for_command(args, RefineSet, progress=progress)
 
 
 def started_from(samples, name):

@@ -29,33 +29,10 @@ def register(sub):
 
 def build_samples(args, predictors=None, progress=True):
     """The LandmarkSet of a command's inputs (normal faces first, then annotated folders)."""
-    import os
-
-    from .._core import InputError
     from ..landmarks.fcn.samples import LandmarkSet
+    from ..landmarks.sample_builder import samples_for_command
 
-    cache = getattr(args, "samples", None)
-    if cache and os.path.isfile(cache) and not predictors:
-        return LandmarkSet.load(cache)
-    from ..data.inputs import collect_image_paths
-    from ..landmarks.fcn.annotations import read_annotated_folder
-    from ..landmarks.fcn.samples import samples_from_annotations, samples_from_normal_faces
-
-    if not args.inputs and not args.annotated:
-        raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")
-    sets = []
-    if args.inputs:
-        paths = collect_image_paths(args.inputs)[:args.limit]
-        sets.append(samples_from_normal_faces(paths, palsy_copies=args.palsy_copies, predictors=predictors,
-                                              progress=progress))
-    for folder in args.annotated:
-        sets.append(samples_from_annotations(read_annotated_folder(folder), predictors=predictors, progress=progress))
-    merged = sets[0]
-    for other in sets[1:]:
-        merged = merged.concatenated(other)
-    if cache:
-        merged.save(cache)
-    return merged
+    return samples_for_command(args, LandmarkSet, predictors, progress)
 
 
 def settings_from(args):

@@ -234,7 +234,7 @@ def data_from_annotations(annotated, model="refined", progress: bool = True) -> 
     from .._core import read_image
     from ..detection import FaceDetector
     from ..landmarks.registry import get_landmarker
-    from ..landmarks.fcn.samples import annotated_face_box
+    from ..landmarks.labelled_faces import annotated_face_box
 
     detector, predictor = FaceDetector(), get_landmarker(model)
     rows = []

@@ -56,7 +56,7 @@ def cross_validate_shape_model(annotated, base: ShapeSamples, out, settings: Sha
     from ...files import atomic_write
     from ..fcn.evaluation import markdown_table, summarize
     from ..fcn.nme import nme, subject_folds
-    from ..fcn.samples import annotated_face_box
+    from ..labelled_faces import annotated_face_box
 
     settings = settings or ShapeTrainerSettings()
     os.makedirs(out, exist_ok=True)
