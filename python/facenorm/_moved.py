@@ -14,7 +14,6 @@ MOVED = {  # old dotted path -> new one (packages cover their submodules)
     "facenorm.landmark_refine": "facenorm.landmarks.refine",
     "facenorm.landmarks_fcn": "facenorm.landmarks.fcn",
     "facenorm.landmark_ert": "facenorm.landmarks.ert",
-    "facenorm.lipdetect.pairs": "facenorm.lipdetect.lip_pairs",
     "facenorm.score.pairs": "facenorm.score.pair_score",
 }
 

@@ -1,10 +1,6 @@
 """Landmarkers by name (facenorm.landmarks.registry): every spec the commands take gives the
-landmarker it names, a bad spec raises a facenorm error saying what was expected, and the module
-paths from before issue 16 still give the very same objects (with a DeprecationWarning)."""
-import importlib
-import sys
-import warnings
-
+landmarker it names, and a bad spec raises a facenorm error saying what was expected (the module
+paths from before issue 16 are tested in test_old_module_paths.py."""
 import numpy as np
 import pytest
 
@@ -88,29 +84,3 @@ def test_bad_specs_say_what_was_expected(spec, message):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(fn.FacenormError):
         get_landmarker(str(tmp_path / "missing.dat"))
-
-
-@pytest.mark.parametrize("old, new", [
-    ("facenorm.landmark_refine", "facenorm.landmarks.refine"),
-    ("facenorm.landmark_refine.model", "facenorm.landmarks.refine.model"),
-    ("facenorm.landmarks_fcn.samples", "facenorm.landmarks.fcn.samples"),
-    ("facenorm.landmark_ert.samples", "facenorm.landmarks.ert.samples"),
-])
-def test_old_module_paths_give_the_same_objects(old, new):
-    sys.modules.pop(old, None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        moved = importlib.import_module(old)
-    assert moved is importlib.import_module(new)
-    assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
-
-
-def test_old_names_still_import():
-    from facenorm.detection import LandmarkPredictor as old_class, landmark_predictor
-    from facenorm.landmark_refine import RefinedLandmarker
-    from facenorm.landmarks.refine.model import RefinedLandmarker as new_class
-    from facenorm.landmarks_fcn import LandmarkSet, nme
-
-    assert old_class is LandmarkPredictor and landmark_predictor is get_landmarker
-    assert RefinedLandmarker is new_class
-    assert LandmarkSet.__module__.startswith("facenorm.landmarks") and callable(nme)

@@ -27,7 +27,7 @@ from ..lipsynth.synth_job import run_synth
 from ..normalize.base import Normalizer
 from ..normalize.batch_job import run_normalize
 from ..normalize.registry import get_normalizer
-from .pairs import PairSource, build_pairs
+from .lip_pairs_build import PairSource, build_pairs
 from .utkface_faces import utkface_split
 
 LIP_METHODS = ("lt-v2", "lt-v1", "cleft")

@@ -52,7 +52,7 @@ def write_model_folder(out, net, settings, state: dict, pairs_path: str, trainin
     """weights.pt and model.json, each written to a temporary file and renamed."""
     import torch
 
-    from .pairs import LipPairs
+    from .lip_pairs import LipPairs
 
     with LipPairs.open(pairs_path) as pairs:
         geometry = _face_geometry(pairs.params)

@@ -28,7 +28,7 @@ import numpy as np
 from .. import _core
 from ..lipsynth import default_lip_templates, lip_transform_v2
 from ..lipsynth.templates import choose_template, lip_templates_in
-from ..score.pairs import score_pair
+from ..score.pair_score import score_pair
 from ..stats import spearman
 from .identity import SAME_PERSON_DISTANCE, identity_distance
 from .registry import get_normalizer

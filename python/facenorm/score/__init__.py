@@ -12,4 +12,4 @@ from .scoring import SCORE_CAP, SCORE_FLOOR, HeatmapScore, anomaly_score, anomal
 from .calibration import (  # noqa: F401
     Calibration, NormalityCurve, calibration_key, default_calibration, fit_normality_curve,
 )
-from .pairs import DEFAULT_REGION, PairScore, score_pair  # noqa: F401
+from .pair_score import DEFAULT_REGION, PairScore, score_pair  # noqa: F401
