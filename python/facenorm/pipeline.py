@@ -9,6 +9,8 @@ from . import _core
 from .detection import FaceDetector
 from .landmarks.registry import get_landmarker
 
+__all__ = ["FaceRecord", "ImageResult", "FacePipeline"]
+
 
 @dataclass
 class FaceRecord:

@@ -14,6 +14,8 @@ from .demo_lip import lip_classifier_section
 from .demo_parsing import parsing_figures
 from .main import emit_json
 
+__all__ = ["DEFAULT_IMAGES", "register", "default_inputs", "run"]
+
 DEFAULT_IMAGES = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
                   "/usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png"]
 

@@ -2,6 +2,8 @@
 on the photo and on an LT-v2 copy of it, with the lip crop pairs and their CAMs."""
 import os
 
+__all__ = ["lip_classifier_section"]
+
 
 def lip_classifier_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when no classifier is installed."""

@@ -2,6 +2,8 @@
 and on its synthetic palsy, with the palsy region (FPP, yellow) and its share per side."""
 import os
 
+__all__ = ["parsing_figures"]
+
 
 def parsing_figures(report, index, image, landmarks, droop) -> str:
     """HTML for the photo and the palsy-like copy `droop` (its landmarks_after); "" without a model."""

@@ -4,6 +4,8 @@ box, inter-ocular, inner points) and the asymmetry error by group, the mask agre
 CelebAMask-HQ normal faces, overlays (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "default_models", "run"]
+
 
 def register(sub):
     p = sub.add_parser("evaluate-landmarks", help="compare landmarkers (dlib, FCN) by NME on normal and palsy faces")

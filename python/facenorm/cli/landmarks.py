@@ -5,6 +5,8 @@ from ..detection import DETECTORS
 from ..landmarks.registry import SPEC_HELP
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("landmarks", help="detect faces, 68 landmarks and head pose")

@@ -3,6 +3,8 @@
 affected side, central or peripheral; docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "measure_image", "run"]
+
 
 def register(sub):
     p = sub.add_parser("palsy", help="left/right asymmetry measures (brows, eyes, mouth corners, lip) in mm")

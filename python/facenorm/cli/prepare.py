@@ -6,6 +6,8 @@ from .main import emit_json
 from ..detection import DETECTORS
 from ..geometry import REGIONS
 
+__all__ = ["register", "run"]
+
 
 def _region_list(text: str) -> tuple:
     import argparse

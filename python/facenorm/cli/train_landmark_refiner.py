@@ -5,6 +5,8 @@ annotated folders; with --folds K the subject-independent K-fold cross-validatio
 instead (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "build_refine_samples", "started_from", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-landmark-refiner",

@@ -4,6 +4,8 @@ copies (exact points), and/or annotated folders (.pts / .npy); resumable. With -
 the subject-independent K-fold cross-validation instead (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "build_samples", "settings_from", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-landmarks", help="train the cascaded FCN landmarker (palsy-robust) on CPU")

@@ -3,6 +3,8 @@ fit the palsy assessment (p_palsy, side, central/peripheral) on annotated photos
 palsy, peripheral palsy and healthy faces, cross-validated by subject (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-palsy-assessment",

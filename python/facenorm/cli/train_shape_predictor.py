@@ -4,6 +4,8 @@ points as pseudo-labels, plus palsy-like copies) and annotated photos; with --fo
 cross-validation by subject against dlib's shipped model (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-shape-predictor",

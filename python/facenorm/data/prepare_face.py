@@ -13,6 +13,10 @@ from .writer import EncodedChunk, encode_chunk
 
 from ..detection import DETECTORS
 from ..geometry import REGIONS
+
+__all__ = ["AGE_NAME_RULES", "UNREADABLE", "BAD_LANDMARKS", "NO_FACE", "POSE_OUT_OF_RANGE", "FAILED",
+           "PrepareOptions", "PreparedFace", "SkippedInput", "prepare_face"]
+
 AGE_NAME_RULES = ("", "utkface")
 
 # Why an input did not make it (the `reason` column of `skipped`).

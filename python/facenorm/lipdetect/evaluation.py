@@ -9,6 +9,8 @@ from .inputs import ensure_cached_features, network_inputs, uses_cache
 from .model import LipModel
 from .lip_pairs import LipPairs
 
+__all__ = ["evaluate_lip_model"]
+
 
 def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, progress: bool = True,
                        threshold: float = 0.5) -> dict:

@@ -30,6 +30,8 @@ from ..normalize.registry import get_normalizer
 from .lip_pairs_build import PairSource, build_pairs
 from .utkface_faces import utkface_split
 
+__all__ = ["LIP_METHODS", "REAL_SHAPES_TAG", "CLEFT_SEVERITY", "file_slug", "build_lip_dataset"]
+
 LIP_METHODS = ("lt-v2", "lt-v1", "cleft")
 REAL_SHAPES_TAG = "real_shapes"
 CLEFT_SEVERITY = (0.4, 1.0)  # each cleft copy draws its severity here: below 0.4 a gap is barely open

@@ -15,6 +15,9 @@ from .._core import InputError, ModelError
 from ..models import read_model_folder, sha256_of
 from .network import NetworkSettings, build_network, resize_crops
 
+__all__ = ["FORMAT", "VERSION", "COMMAND", "DOCS", "WEIGHTS", "default_model_dir", "write_model_folder",
+           "LipModel"]
+
 FORMAT = "facenorm-lip-classifier"
 VERSION = 1
 COMMAND = "facenorm train"

@@ -20,6 +20,8 @@ from .model import FORMAT, VERSION, write_model_folder
 from .network import NetworkSettings, build_network
 from .lip_pairs import LipPairs
 
+__all__ = ["LipTrainSettings", "train_lip_classifier"]
+
 
 @dataclass
 class LipTrainSettings:

@@ -33,6 +33,9 @@ from ..stats import spearman
 from .identity import SAME_PERSON_DISTANCE, identity_distance
 from .registry import get_normalizer
 
+__all__ = ["SEVERITIES", "UPPER_LIP", "Row", "upper_lip_distance", "evaluate_face", "summarize", "markdown_table",
+           "read_rows", "run_evaluation", "summary_title"]
+
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 UPPER_LIP = np.arange(49, 54)
 

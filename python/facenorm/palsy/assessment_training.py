@@ -21,6 +21,10 @@ from .assessment import (FEATURES, FORMAT, SIDE_RELIABILITY, TYPE_FEATURES, VERS
                          assessment_points, feature_vector, side_evidence, signed_asymmetries)
 from .logistic import fit_logistic
 
+__all__ = ["PALSY_GROUPS", "PENALTIES", "GATE_RANGES", "AssessmentData", "side_weights", "fit_assessment",
+           "calibration_table", "out_of_fold", "cross_validate_assessment", "gate_table", "data_from_predictions",
+           "normal_points", "data_from_annotations"]
+
 PALSY_GROUPS = ("central", "peripheral")
 PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
 GATE_RANGES = ((0.0, 1e-9), (0.3, 0.7), (0.3, 0.8), (0.4, 0.8), (0.5, 0.8), (0.5, 0.9))

@@ -23,6 +23,8 @@ from .calibration import calibration_key, default_calibration
 from .heatmaps import heatmap_plane, parse_method
 from .pair_score import score_pair
 
+__all__ = ["SCORE_FIELDS", "result_key", "score_dataset"]
+
 SCORE_FIELDS = ("score", "mean_error_score", "pixels", "normality")
 
 

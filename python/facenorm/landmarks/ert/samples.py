@@ -9,6 +9,8 @@ import numpy as np
 from ..._core import InputError
 from ...palsy.midline import MIRROR
 
+__all__ = ["CROP_SIDE", "ShapeSamples", "crop", "from_annotations", "from_normal_faces"]
+
 CROP_SIDE = 320  # the crop's longer side in pixels; the trees read box-relative positions
 
 

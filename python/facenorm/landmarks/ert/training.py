@@ -18,6 +18,8 @@ import numpy as np
 from ..._core import InputError, train_shape_predictor
 from .samples import ShapeSamples
 
+__all__ = ["ShapeTrainerSettings", "train_shape_model", "cross_validate_shape_model"]
+
 
 @dataclass
 class ShapeTrainerSettings:

@@ -6,6 +6,8 @@ import numpy as np
 from ...palsy.measures import LENGTHS, asymmetry_measures
 from .nme import OUTER_EYE_CORNERS
 
+__all__ = ["asymmetry_error"]
+
 
 def asymmetry_error(pred, truth) -> np.ndarray:
     """(N,) percent of the eye-corner distance."""

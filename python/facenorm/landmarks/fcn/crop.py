@@ -11,6 +11,8 @@ import numpy as np
 
 from ..._core import InputError
 
+__all__ = ["SIDE", "SCALE", "SHIFT_DOWN", "box_corners", "crop_transform", "to_crop", "from_crop", "gray_crop"]
+
 SIDE = 96
 SCALE = 1.6
 SHIFT_DOWN = 0.04

@@ -22,6 +22,9 @@ from . import mask_agreement
 from .asymmetry_error import asymmetry_error
 from .nme import nme
 
+__all__ = ["MEASURES", "COLOURS", "sample_rows", "summarize", "markdown_table", "PAIRED_MEASURES",
+           "paired_comparison", "paired_table", "overlays", "write_report"]
+
 MEASURES = ("nme_eq3", "nme_box", "nme_io", "nme_io_inner", "asym_err")
 COLOURS = [(255, 255, 255), (0, 160, 255), (0, 220, 0), (255, 0, 255)]  # RGB, one per landmarker
 

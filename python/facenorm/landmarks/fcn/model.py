@@ -12,6 +12,8 @@ from ..._core import InputError, ModelError
 from ...models import read_model_folder
 from .crop import SCALE, SHIFT_DOWN, SIDE, crop_transform, from_crop, gray_crop
 
+__all__ = ["FORMAT", "VERSION", "default_model_dir", "FcnLandmarker", "fcn_landmarker"]
+
 FORMAT = "facenorm-landmark-fcn"
 VERSION = 1
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from ..._core import InputError
 
+__all__ = ["OUTER_EYE_CORNERS", "INNER_POINTS", "box_size", "nme", "subject_folds"]
+
 OUTER_EYE_CORNERS = (36, 45)
 INNER_POINTS = slice(17, 68)  # what the asymmetry measures read; the jaw line is ill-defined in a photo
 

@@ -17,6 +17,8 @@ from .crop import SCALE, SHIFT_DOWN, from_crop
 from .model import FORMAT, VERSION
 from .samples import LandmarkSet, flipped
 
+__all__ = ["FcnSettings", "subject_split", "train_fcn", "cross_validate"]
+
 
 @dataclass
 class FcnSettings:

@@ -16,6 +16,8 @@ from .model import RefinedLandmarker
 from .samples import RefineSet
 from .training import RefinerSettings, train_refiner
 
+__all__ = ["cross_validate_refiner"]
+
 
 def _rows(fold, held: RefineSet, offset, predictions: dict) -> list:
     rows = []

@@ -17,6 +17,10 @@ from ..._core import InputError, ModelError
 from ...models import read_model_folder
 from .features import FeatureLayout, apply, invert, shape_features, to_gray
 
+__all__ = ["FORMAT", "VERSION", "WEIGHTS", "default_model_dir", "shrink", "Cascade", "layout_of", "gate_weight",
+           "gated", "Gate", "chained_start", "RefinedPrediction", "RefinedLandmarker", "refined_landmarker",
+           "save_model"]
+
 FORMAT = "facenorm-landmark-refiner"
 VERSION = 1
 WEIGHTS = "refiner.npz"

@@ -22,6 +22,9 @@ from .model import Cascade, save_model, shrink
 from .ridge import RidgeProblem
 from .samples import RefineSet, mirrored
 
+__all__ = ["RefinerSettings", "point_error", "SYNTHETIC_GROUPS", "NORMAL_GROUPS", "balanced_error",
+           "train_refiner"]
+
 
 @dataclass
 class RefinerSettings:
