@@ -15,7 +15,7 @@ def register(sub):
     p.add_argument("--landmarks", metavar="PRED.npz",
                    help="the landmarks to learn from: out-of-fold predictions written by "
                         "`train-landmark-refiner --folds` (predictions.npz); default: run --model on the photos")
-    p.add_argument("--model", default="refined", metavar="refined|dlib|fcn|DIR",
+    p.add_argument("--model", default="refined", metavar="SPEC",
                    help="landmarker run on the photos when --landmarks is not given (default refined)")
     p.add_argument("--normal", nargs="+", default=[], metavar="IMG|DIR|LIST",
                    help="normal faces of every age, extra healthy examples for p_palsy (their landmarks by --model; "
