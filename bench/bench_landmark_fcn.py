@@ -21,8 +21,8 @@ import timing  # noqa: E402
 import torch  # noqa: E402
 
 import facenorm as fn  # noqa: E402
-from facenorm.detection import LandmarkPredictor  # noqa: E402
-from facenorm.landmarks_fcn.crop import crop_transform, gray_crop  # noqa: E402
+from facenorm.landmarks.dlib import LandmarkPredictor  # noqa: E402
+from facenorm.landmarks.fcn.crop import crop_transform, gray_crop  # noqa: E402
 from facenorm.nets import _nets  # noqa: E402
 
 ASTRONAUT = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
@@ -44,7 +44,7 @@ def main() -> None:
     work = faces()
     model_dir = sys.argv[1] if len(sys.argv) > 1 else None
     try:
-        from facenorm.landmarks_fcn.model import FcnLandmarker
+        from facenorm.landmarks.fcn.model import FcnLandmarker
         fcn = FcnLandmarker(model_dir, threads=1)
         predict = fcn.predict
     except fn.FacenormError as e:
@@ -62,7 +62,7 @@ def main() -> None:
         print(f"FcnLandmarker.predict (crop + networks + decoding): {median_ms(predict, work):.1f} ms")
     print(f"reference, dlib shape predictor: {median_ms(dlib.predict, work):.2f} ms")
     try:
-        from facenorm.landmark_refine import RefinedLandmarker
+        from facenorm.landmarks.refine import RefinedLandmarker
         refined = RefinedLandmarker()
     except fn.FacenormError as e:
         print(f"no refiner model ({e})")

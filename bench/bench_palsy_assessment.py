@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import timing  # noqa: E402
 
 import facenorm as fn  # noqa: E402
-from facenorm.detection import LandmarkPredictor, landmark_predictor  # noqa: E402
+from facenorm.landmarks import LandmarkPredictor, get_landmarker  # noqa: E402
 from facenorm.palsy.assessment import PalsyAssessor  # noqa: E402
 
 ASTRONAUT = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
@@ -33,7 +33,7 @@ def main() -> None:
     paths = sorted(str(p) for p in (ROOT.parent / "shared/data/celebamask/test/images").glob("*.jpg"))[:5] or [ASTRONAUT]
     detector = fn.FaceDetector()
     work = [(im, detector.detect(im, "largest")[0]) for im in map(fn.read_image, paths)]
-    dlib, refined, assessor = LandmarkPredictor(), landmark_predictor("refined"), PalsyAssessor()
+    dlib, refined, assessor = LandmarkPredictor(), get_landmarker("refined"), PalsyAssessor()
     print(f"{len(work)} faces ({'CelebAMask-HQ test' if len(paths) > 1 else 'astronaut.png'}), median of {REPEATS} passes")
     print(f"dlib shape predictor: {timing.median_ms(dlib.predict, work, REPEATS):.2f} ms")
     print(f"palsy default landmarker (refined: dlib + 2 cascades + gate): "

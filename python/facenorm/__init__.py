@@ -38,7 +38,8 @@ from ._core import (  # noqa: F401  (the public API re-exports the core)
     piecewise_affine_warp,
     delaunay_with_anchors,
 )
-from .detection import FaceDetector, LandmarkPredictor  # noqa: F401
+from .detection import FaceDetector  # noqa: F401
+from .landmarks import LandmarkPredictor, get_landmarker  # noqa: F401  (fn.get_landmarker("refined"))
 from .arrays import as_rgb8  # noqa: F401
 from .pipeline import FaceRecord, ImageResult, FacePipeline  # noqa: F401
 from . import models  # noqa: F401
@@ -55,6 +56,20 @@ from . import normalize  # noqa: F401  (normalizers: fn.normalize.get_normalizer
 from .score import anomaly_heatmap, anomaly_score  # noqa: F401
 from .appraisal.anomaly_map import AnomalyMap, anomaly_map  # noqa: F401  (PaDiM map, docs/appraisal.md)
 from .appraisal.appraise import DEFAULT_REGION as _APPRAISAL_REGION, Appraisal, Appraiser  # noqa: F401
+from . import _moved
+
+__all__ = ["__version__", "build_info", "FacenormError", "InputError", "InputTypeError", "MissingFileError", "ImageDecodeError",
+           "NoFaceError", "MultipleFacesError", "ModelError", "DatasetError", "BackendError", "FaceBox",
+           "HeadPose", "AlignedFace", "RegionCrop", "read_image", "decode_image", "read_image_header",
+           "write_image", "head_pose", "is_frontal", "generic_face_model_3d", "align_face", "region_mask",
+           "crop_region", "DEFAULT_MAX_IMAGE_PIXELS", "MIN_IMAGE_SIDE", "set_num_threads", "get_num_threads",
+           "piecewise_affine_warp", "delaunay_with_anchors", "FaceDetector", "LandmarkPredictor", "get_landmarker",
+           "as_rgb8", "FaceRecord", "ImageResult", "FacePipeline", "models", "data", "lip_transform_v1",
+           "lip_transform_v2", "lip_transform_v2_landmarks", "palsy_transform", "CleftSynthesis",
+           "synthesize_cleft", "REGIONS", "DETECTORS", "report", "score", "stats", "normalize", "anomaly_heatmap",
+           "anomaly_score", "AnomalyMap", "anomaly_map", "Appraisal", "Appraiser", "appraise"]
+
+_moved.install()  # old module paths (facenorm.landmark_refine, ...) keep working, with a DeprecationWarning
 
 
 def appraise(image, landmarks=None, age=None, region: str = _APPRAISAL_REGION):

@@ -3,6 +3,8 @@ import numpy as np
 
 from ._core import InputError, InputTypeError
 
+__all__ = ["as_rgb8"]
+
 
 def as_rgb8(image) -> np.ndarray:
     """Return `image` as a C-contiguous uint8 (H, W, 3) RGB array.

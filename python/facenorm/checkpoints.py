@@ -8,6 +8,8 @@ from dataclasses import asdict
 from ._core import DatasetError
 from .files import atomic_json, atomic_write
 
+__all__ = ["Checkpoints"]
+
 
 class Checkpoints:
     """The model folder: atomic writes, and the training state to resume from."""

@@ -5,6 +5,8 @@ import os
 import threading
 from typing import Callable
 
+__all__ = ["atomic_write", "atomic_write_text", "atomic_json"]
+
 
 def atomic_write(path, write: Callable[[str], None]) -> str:
     """Call write(temp_path) on a temporary file next to `path`, then rename it onto `path`.

@@ -2,6 +2,8 @@
 distance of 68 landmarks, and resampling a face (and its landmarks) to a given eye distance."""
 import numpy as np
 
+__all__ = ["REGIONS", "eye_distance", "resample_to_eye_distance"]
+
 # The score regions of _core.region_mask (docs/scoring.md), in one place for every caller and CLI.
 REGIONS = ("lip", "mouth", "mouth_nose", "face_no_eyes")
 

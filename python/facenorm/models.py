@@ -23,6 +23,10 @@ from typing import NamedTuple
 
 from ._core import MissingFileError, ModelError
 
+__all__ = ["FETCH_COMMAND", "Source", "manifest_path", "parse_source", "sources_of", "read_manifest",
+           "search_path", "model_dir", "model_file", "default_dest", "system_paths", "candidates", "sha256_of",
+           "cached_sha256", "remember_sha256", "check_file", "resolve", "list_models", "read_model_folder"]
+
 FETCH_COMMAND = "python -m facenorm fetch-models"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # An installed package carries its models here (setup.py's build_py copies the tracked models/).

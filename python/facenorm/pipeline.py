@@ -6,7 +6,10 @@ from typing import List, Optional
 import numpy as np
 
 from . import _core
-from .detection import FaceDetector, landmark_predictor
+from .detection import FaceDetector
+from .landmarks.registry import get_landmarker
+
+__all__ = ["FaceRecord", "ImageResult", "FacePipeline"]
 
 
 @dataclass
@@ -51,7 +54,7 @@ class FacePipeline:
             raise _core.InputError(f"policy: expected largest, all or error, got '{policy}'")
         self.detector = detector if isinstance(detector, _core.FaceDetector) else FaceDetector(
             detector, max_side=max_side, upsample=upsample)
-        self.predictor = landmark_predictor(landmark_model)
+        self.predictor = get_landmarker(landmark_model)
         self.policy = policy
         self.max_yaw = max_yaw
         self.max_pitch = max_pitch

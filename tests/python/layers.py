@@ -16,7 +16,8 @@ LAYERS = {
                 "test_shape_training"],
     "api": ["test_appraisal", "test_appraisal_networks", "test_normalizers", "test_normal_model", "test_normality_calibration",
             "test_pipeline_paths", "test_bad_input", "test_models", "test_palsy_measures", "test_palsy_assessment",
-            "test_landmark_refine", "test_landmark_fcn", "test_palsy_parsing", "test_learned_normalizer",
+            "test_landmark_refine", "test_landmark_fcn", "test_landmark_registry", "test_landmark_samples",
+            "test_old_module_paths", "test_public_names", "test_palsy_parsing", "test_learned_normalizer",
             "test_normalize_torchscript", "test_gan_inversion", "test_lipdetect_stats", "test_ablation_table",
             "test_score_pipeline"],
     "cli": ["test_cli", "test_normalize_cli", "test_agreement_cli", "test_landmark_fcn_cli", "test_notebooks",
@@ -27,7 +28,8 @@ LAYERS = {
 }
 FAST = ["test_score_kernels", "test_warp", "test_face_geometry", "test_fold_guard", "test_lip_transform_v1",
         "test_palsy_transform", "test_cleft_synth", "test_agreement_stats", "test_ablation_table",
-        "test_normality_calibration", "test_bad_input"]
+        "test_normality_calibration", "test_bad_input", "test_landmark_samples", "test_old_module_paths",
+        "test_public_names"]
 
 
 def layer_of(module_name: str):

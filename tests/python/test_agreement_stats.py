@@ -7,9 +7,9 @@ import pytest
 
 import facenorm as fn
 from facenorm.stats import (
-    align_scores, average_ranks, kendall_tau, normal_quantile, pearson, read_ratings_csv,
-    read_ratings_table, regularized_incomplete_beta, roc_auc, spearman,
+    align_scores, kendall_tau, pearson, read_ratings_csv, read_ratings_table, roc_auc, spearman,
 )
+from facenorm.stats.agreement import average_ranks, normal_quantile, regularized_incomplete_beta
 from facenorm.stats.ratings import normalize_id
 
 SIZES = [3, 4, 5, 13, 50, 400]

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import facenorm as fn
-from facenorm.lipsynth import fold_free_severity, folds, lip_templates_in
+from facenorm.lipsynth import lip_templates_in
+from facenorm.lipsynth.fold_guard import fold_free_severity, folds
 
 
 def test_folding_move_is_reduced_to_the_largest_fold_free_severity(celeba_images, pipeline, shared_data):

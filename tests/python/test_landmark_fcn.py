@@ -7,11 +7,11 @@ import pytest
 import torch
 
 import facenorm as fn
-from facenorm.landmarks_fcn import crop, nme, read_pts, subject_folds, write_pts
-from facenorm.landmarks_fcn.annotations import read_annotated_folder
-from facenorm.landmarks_fcn.model import FcnLandmarker
-from facenorm.landmarks_fcn.samples import LandmarkSet, flipped
-from facenorm.landmarks_fcn.training import FcnSettings, subject_split, train_fcn
+from facenorm.landmarks.fcn import crop, nme, read_pts, subject_folds, write_pts
+from facenorm.landmarks.fcn.annotations import read_annotated_folder
+from facenorm.landmarks.fcn.model import FcnLandmarker
+from facenorm.landmarks.fcn.samples import LandmarkSet, flipped
+from facenorm.landmarks.fcn.training import FcnSettings, subject_split, train_fcn
 from facenorm.nets import _nets
 
 
@@ -80,7 +80,7 @@ def test_pts_and_npy_importers(tmp_path):
         read_pts(tmp_path / "bad.pts")
     np.save(tmp_path / "bad.npy", np.zeros((5, 2)))
     with pytest.raises(fn.InputError, match="68 x 2"):
-        fn.landmarks_fcn.read_npy(tmp_path / "bad.npy")
+        fn.landmarks.fcn.read_npy(tmp_path / "bad.npy")
     with pytest.raises(fn.MissingFileError):
         read_annotated_folder(tmp_path / "nowhere")
 
@@ -174,7 +174,7 @@ def test_pipeline_takes_the_fcn_in_place_of_dlib(tmp_path, celeba_images):
 
 
 def test_cross_validation_holds_each_subject_out_once(tmp_path):
-    from facenorm.landmarks_fcn.training import cross_validate
+    from facenorm.landmarks.fcn.training import cross_validate
     s = _tiny_set(8)
     s.subjects = [f"s{i // 2}" for i in range(8)]                     # 4 subjects x 2 samples
     summary = cross_validate(s, tmp_path, FcnSettings(width_divisor=16, epochs=1, batch_size=4), folds=2,
@@ -191,7 +191,7 @@ def test_cross_validation_holds_each_subject_out_once(tmp_path):
 
 def test_asymmetry_error_is_what_a_lagging_landmarker_misses(pipeline, celeba_images):
     from facenorm import read_image
-    from facenorm.landmarks_fcn.asymmetry_error import asymmetry_error
+    from facenorm.landmarks.fcn.asymmetry_error import asymmetry_error
     from facenorm.lipsynth.palsy import palsy_landmarks
     from facenorm.palsy.measures import LENGTHS, asymmetry_measures
 
@@ -210,7 +210,7 @@ def test_asymmetry_error_is_what_a_lagging_landmarker_misses(pipeline, celeba_im
 def test_paired_comparison_counts_and_tests_against_the_first_landmarker():
     from scipy.stats import wilcoxon
 
-    from facenorm.landmarks_fcn.evaluation import paired_comparison, paired_table
+    from facenorm.landmarks.fcn.evaluation import paired_comparison, paired_table
 
     a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     b = [0.5, 1.0, 3.5, 2.0, 4.0, 6.0]

@@ -1,4 +1,4 @@
-"""The palsy-aware landmark refiner (facenorm.landmark_refine): its geometry and features against
+"""The palsy-aware landmark refiner (facenorm.landmarks.refine): its geometry and features against
 hand computations, the ridge step against a NumPy reference, a tiny training run on real faces,
 the model folder's checks, and the shipped model against dlib on held-out drooped faces."""
 import json
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from facenorm import InputError, ModelError
-from facenorm.landmark_refine.features import (ANCHORS, FeatureLayout, apply, canonical_template, similarity,
+from facenorm.landmarks.refine.features import (ANCHORS, FeatureLayout, apply, canonical_template, similarity,
                                                shape_features)
-from facenorm.landmark_refine.ridge import RidgeProblem
-from facenorm.landmark_refine.samples import mirrored
+from facenorm.landmarks.refine.ridge import RidgeProblem
+from facenorm.landmarks.refine.samples import mirrored
 
 
 def _rotation(angle, scale, shift):
@@ -94,8 +94,8 @@ def test_features_do_not_depend_on_the_photos_scale_and_roll(celeba_images, pipe
 
 @pytest.fixture(scope="module")
 def tiny_refiner(shared_data, tmp_path_factory):
-    from facenorm.landmark_refine.samples import refine_samples_from_normal_faces
-    from facenorm.landmark_refine.training import RefinerSettings, train_refiner
+    from facenorm.landmarks.refine.samples import refine_samples_from_normal_faces
+    from facenorm.landmarks.refine.training import RefinerSettings, train_refiner
 
     paths = sorted(str(p) for p in (shared_data / "celebamask" / "train" / "images").glob("*.jpg"))[:8]
     samples = refine_samples_from_normal_faces(paths, "both", progress=False)
@@ -107,7 +107,7 @@ def tiny_refiner(shared_data, tmp_path_factory):
 
 def test_tiny_training_lowers_the_training_error(tiny_refiner):
     samples, out, summary = tiny_refiner
-    from facenorm.landmark_refine.training import point_error
+    from facenorm.landmarks.refine.training import point_error
 
     start = float(point_error(samples.start, samples.truth)[[g != "normal" for g in samples.groups]].mean())
     assert start > 0.005  # dlib lags the droop on the copies
@@ -118,11 +118,11 @@ def test_tiny_training_lowers_the_training_error(tiny_refiner):
 
 def test_model_folder_round_trip_and_checks(tiny_refiner, celeba_images, tmp_path):
     from facenorm import read_image
-    from facenorm.detection import landmark_predictor
-    from facenorm.landmark_refine import RefinedLandmarker
+    from facenorm.landmarks import get_landmarker
+    from facenorm.landmarks.refine import RefinedLandmarker
 
     samples, out, _ = tiny_refiner
-    model = landmark_predictor(str(out))
+    model = get_landmarker(str(out))
     assert isinstance(model, RefinedLandmarker)
     image = read_image(celeba_images[1])
     from facenorm.pipeline import FacePipeline
@@ -148,7 +148,7 @@ def test_model_folder_round_trip_and_checks(tiny_refiner, celeba_images, tmp_pat
 
 def test_a_missing_model_says_how_to_make_one(tmp_path):
     from facenorm import MissingFileError
-    from facenorm.landmark_refine import RefinedLandmarker
+    from facenorm.landmarks.refine import RefinedLandmarker
 
     with pytest.raises(MissingFileError, match="train-landmark-refiner"):
         RefinedLandmarker(tmp_path)
@@ -165,10 +165,10 @@ def test_anchor_points_are_the_ones_the_droop_leaves_in_place():
 
 
 def test_shipped_refiner_beats_dlib_on_held_out_droops(celeba_images, repo_root):
-    from facenorm.landmark_refine import RefinedLandmarker
-    from facenorm.landmark_refine.samples import refine_samples_from_normal_faces
-    from facenorm.landmark_refine.training import point_error
-    from facenorm.landmarks_fcn.asymmetry_error import asymmetry_error
+    from facenorm.landmarks.refine import RefinedLandmarker
+    from facenorm.landmarks.refine.samples import refine_samples_from_normal_faces
+    from facenorm.landmarks.refine.training import point_error
+    from facenorm.landmarks.fcn.asymmetry_error import asymmetry_error
 
     if not (repo_root / "models" / "landmark_refiner_synthetic" / "model.json").is_file():
         pytest.skip("models/landmark_refiner_synthetic is not in this checkout")
@@ -214,8 +214,8 @@ def test_commands_train_use_and_compare_the_refiner(shared_data, celeba_images, 
 
 
 def test_cross_validation_compares_each_held_out_fold_with_dlib(tiny_refiner, tmp_path):
-    from facenorm.landmark_refine.crossval import cross_validate_refiner
-    from facenorm.landmark_refine.training import RefinerSettings
+    from facenorm.landmarks.refine.crossval import cross_validate_refiner
+    from facenorm.landmarks.refine.training import RefinerSettings
 
     samples, _, _ = tiny_refiner
     settings = RefinerSettings(stages=1, grid=1, penalties=(0.1,), deadbands=(0.0,))

@@ -12,7 +12,7 @@ import facenorm as fn
 from facenorm.appraisal.normal_faces import age_group, is_held_out, utkface_age
 from facenorm.cli.main import main as cli_main
 from facenorm.lipdetect.lip_dataset import build_lip_dataset
-from facenorm.lipdetect.pairs import LipPairs
+from facenorm.lipdetect.lip_pairs import LipPairs
 from test_lip_pairs import write_fake_pairs
 
 AGES = (1, 4, 8, 15, 30, 70)   # one face of each age group, held out or not

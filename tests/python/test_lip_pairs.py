@@ -11,9 +11,10 @@ import pytest
 import facenorm as fn
 import facenorm.data as fd
 from facenorm.cli.main import main as cli_main
-from facenorm.lipdetect import pairs as pairs_module
+from facenorm.lipdetect import lip_pairs_build as pairs_module
 from facenorm.lipdetect.lip_dataset import build_lip_dataset
-from facenorm.lipdetect.pairs import COLUMNS, LipPairs, PairSource, build_pairs, store_features, subset_indices
+from facenorm.lipdetect.lip_pairs import COLUMNS, LipPairs, store_features, subset_indices
+from facenorm.lipdetect.lip_pairs_build import PairSource, build_pairs
 from facenorm.normalize.batch_job import run_normalize
 
 TRAIN_FACES, TEST_FACES, CLEFT_FACES = 6, 3, 2

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from facenorm._core import InputError, ModelError
-from facenorm.landmarks_fcn.nme import subject_folds
+from facenorm.landmarks.fcn.nme import subject_folds
 from facenorm.palsy.assessment import FEATURES, PalsyAssessor, feature_vector, signed_asymmetries
 from facenorm.palsy.assessment_training import (AssessmentData, calibration_table, cross_validate_assessment,
                                                 fit_assessment)
@@ -14,7 +14,7 @@ from facenorm.palsy.midline import mirror_landmarks
 
 @pytest.fixture(scope="module")
 def palda(shared_data):
-    from facenorm.landmarks_fcn.annotations import read_annotated_folder
+    from facenorm.landmarks.fcn.annotations import read_annotated_folder
 
     root = shared_data / "palda_dev"
     if not root.is_dir():
@@ -122,11 +122,12 @@ def test_bad_model_and_landmarks_are_refused(tmp_path):
 
 def test_shipped_refiner_chains_and_gates(repo_root, palda):
     import facenorm as fn
-    from facenorm.detection import FaceDetector, landmark_predictor
-    from facenorm.landmark_refine.model import RefinedLandmarker
-    from facenorm.landmarks_fcn.samples import annotated_face_box
+    from facenorm.detection import FaceDetector
+    from facenorm.landmarks import get_landmarker
+    from facenorm.landmarks.refine.model import RefinedLandmarker
+    from facenorm.landmarks.labelled_faces import annotated_face_box
 
-    model = landmark_predictor("refined")
+    model = get_landmarker("refined")
     assert isinstance(model, RefinedLandmarker) and model.gate is not None
     assert isinstance(model.start, RefinedLandmarker)  # dlib -> synthetic-droop refiner -> real-photo stage
     detector, gates = FaceDetector(), []
@@ -146,9 +147,9 @@ def test_real_palsy_landmarks_beat_dlib_in_subject_cross_validation(palda, tmp_p
     ratios are 0.876 / 1.011, docs/results.md.)"""
     from dataclasses import replace
 
-    from facenorm.landmark_refine.crossval import cross_validate_refiner
-    from facenorm.landmark_refine.model import RefinedLandmarker
-    from facenorm.landmark_refine.samples import refine_samples_from_annotations
+    from facenorm.landmarks.refine.crossval import cross_validate_refiner
+    from facenorm.landmarks.refine.model import RefinedLandmarker
+    from facenorm.landmarks.refine.samples import refine_samples_from_annotations
     from facenorm.models import model_dir
     from facenorm.palsy.assessment_training import data_from_predictions
 
@@ -193,7 +194,7 @@ def test_cli_trains_an_assessment_that_palsy_uses(shared_data, palda, tmp_path):
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_a_strong_synthetic_droop_is_called_palsy_on_its_side(astronaut_path, pipeline, side):
     import facenorm as fn
-    from facenorm.detection import landmark_predictor
+    from facenorm.landmarks import get_landmarker
 
     image = fn.read_image(astronaut_path)
     face = pipeline.faces(image)[0]
@@ -201,7 +202,7 @@ def test_a_strong_synthetic_droop_is_called_palsy_on_its_side(astronaut_path, pi
     normal = assessor.assess(face.landmarks)
     drooped = fn.palsy_transform(image, face.landmarks, side, 1.0)
     box = fn.FaceDetector().detect(drooped.image, "largest")[0]
-    a = assessor.assess(landmark_predictor("refined").predict_detail(drooped.image, box).full)
+    a = assessor.assess(get_landmarker("refined").predict_detail(drooped.image, box).full)
     # measured: the untouched face 0.06, a droop of either side 0.97-0.98 on its side
     assert normal.p_palsy < 0.5 and normal.side == "none"
     assert a.p_palsy > 0.8 and a.side == side
@@ -211,7 +212,7 @@ def test_normal_faces_of_every_age_are_rarely_called_palsy(shared_data):
     """UTKFace faces the assessment never saw (its extra normal faces were the last 60 file names
     per age group; these are the first 10): the false-alarm rate on real normal faces."""
     import facenorm as fn
-    from facenorm.detection import landmark_predictor
+    from facenorm.landmarks import get_landmarker
     from facenorm.palsy.assessment import assessment_points
 
     folder = shared_data / "utkface" / "images"
@@ -224,7 +225,7 @@ def test_normal_faces_of_every_age_are_rarely_called_palsy(shared_data):
         for lo, hi in groups:
             if lo <= age <= hi and len(picked[(lo, hi)]) < 10:
                 picked[(lo, hi)].append(path)
-    detector, predictor, assessor = fn.FaceDetector(), landmark_predictor("refined"), PalsyAssessor()
+    detector, predictor, assessor = fn.FaceDetector(), get_landmarker("refined"), PalsyAssessor()
     called = []
     for path in [p for ps in picked.values() for p in ps]:
         image = fn.read_image(str(path))

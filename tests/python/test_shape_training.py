@@ -5,8 +5,8 @@ import pytest
 
 import facenorm as fn
 from facenorm._core import train_shape_predictor
-from facenorm.detection import LandmarkPredictor
-from facenorm.landmark_ert.samples import ShapeSamples, crop
+from facenorm.landmarks.dlib import LandmarkPredictor
+from facenorm.landmarks.ert.samples import ShapeSamples, crop
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,9 @@ import numpy as np
 
 from .._core import InputError, InputTypeError
 
+__all__ = ["CROP_SIZE", "EYE_DISTANCE", "EYE_MIDPOINT", "ANCHOR_TEMPLATE", "anchor_points", "canonical_anchors",
+           "check_landmarks", "aligning_matrix", "AlignedCrop", "align", "to_image_frame"]
+
 CROP_SIZE = 224
 EYE_DISTANCE = 80.0                   # px between the eye centres in the crop
 EYE_MIDPOINT = (111.5, 72.0)         # crop px (the centre column: mirroring keeps it); chin near y = 214

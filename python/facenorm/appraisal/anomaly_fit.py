@@ -13,6 +13,8 @@ from .anomaly_model import AnomalyModel
 from .features import GRID, Embedder
 from .padim import MomentAccumulator, pack_symmetric, unpack_symmetric
 
+__all__ = ["CHUNK", "fit_anomaly_model"]
+
 CHUNK = 256
 
 

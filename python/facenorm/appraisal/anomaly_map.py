@@ -16,6 +16,9 @@ from .. import _core
 from ..geometry import REGIONS
 from .alignment import CROP_SIZE, AlignedCrop, align, to_image_frame
 
+__all__ = ["REPORT_REGIONS", "SMOOTHING_SIGMA", "face_mask", "upsample_cells", "AnomalyMap", "region_masks",
+           "anomaly_map"]
+
 REPORT_REGIONS = REGIONS
 SMOOTHING_SIGMA = 4.0  # crop px, as PaDiM smooths its upsampled map
 

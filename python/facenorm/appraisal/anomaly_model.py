@@ -12,6 +12,9 @@ from ..files import atomic_json, atomic_write
 from .features import GRID, Embedder
 from .padim import mahalanobis, pack_symmetric, unpack_symmetric
 
+__all__ = ["FORMAT", "VERSION", "NAME", "ARRAYS", "COMMAND", "DOCS", "AnomalyModel", "load_anomaly_model",
+           "default_anomaly_model"]
+
 FORMAT = "facenorm-anomaly-padim"
 VERSION = 1
 NAME = "anomaly_padim"

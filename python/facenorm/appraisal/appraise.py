@@ -25,6 +25,8 @@ from .alignment import AlignedCrop
 from .anomaly_map import REPORT_REGIONS, AnomalyMap, face_mask, region_masks
 from .map_inpaint import InpaintPasses, MapInpaintNormalizer
 
+__all__ = ["DEFAULT_REGION", "TOP_FRACTION", "top_mean", "Evidence", "Appraisal", "Appraiser"]
+
 DEFAULT_REGION = "mouth"
 TOP_FRACTION = 0.05
 

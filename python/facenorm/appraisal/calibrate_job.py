@@ -13,6 +13,8 @@ from .calibration import AppraisalCalibration, fit_calibration, save_calibration
 from .map_inpaint import INPAINT_REGION, inpaint_area, two_phase
 from .normal_faces import found_faces, normal_face_files
 
+__all__ = ["THRESHOLD_PERCENTILE", "calibrate_appraisal"]
+
 THRESHOLD_PERCENTILE = 90.0   # 90% of held-out normal faces have no map value above it where holes may be
 
 

@@ -16,6 +16,8 @@ import numpy as np
 from .. import _core
 from ..files import atomic_json
 
+__all__ = ["FILE", "FORMAT", "MIN_GROUP", "AppraisalCalibration", "fit_calibration", "save_calibration"]
+
 FILE = "calibration.json"
 FORMAT = "facenorm-appraisal-calibration"
 MIN_GROUP = 30   # fewer held-out faces in an age group: fall back to all ages, and say so

@@ -4,6 +4,8 @@ synthesizer is facenorm.synthesize_cleft). Returns the image and the pasted regi
 import cv2
 import numpy as np
 
+__all__ = ["paste_gap"]
+
 
 def paste_gap(image: np.ndarray, landmarks: np.ndarray, side: int = 1, severity: float = 1.0):
     """(image with the gap, bool mask of the changed pixels). side +1: image right of the bow,

@@ -18,6 +18,8 @@ from .._core import ModelError
 from .features import GRID, Embedder
 from .lighting import even_lighting
 
+__all__ = ["FORMAT", "VERSION", "NAME", "WEIGHTS", "STATS", "student_input", "StudentAnomalyModel"]
+
 FORMAT = "facenorm-anomaly-student"
 VERSION = 1
 NAME = "anomaly_student"

@@ -21,6 +21,9 @@ from ..stats.agreement import roc_auc, spearman
 from .appraise import Appraiser
 from .normal_faces import found_faces, normal_face_files
 
+__all__ = ["CLEFT_KINDS", "SEVERITIES", "FALSE_ALARM_NORMALITY", "evaluate_appraisal", "summarize",
+           "markdown_table"]
+
 CLEFT_KINDS = ("unilateral_incomplete", "unilateral_complete", "bilateral_incomplete", "bilateral_complete", "repaired")
 SEVERITIES = (0.25, 0.5, 0.75, 1.0)
 FALSE_ALARM_NORMALITY = 5.0

@@ -21,6 +21,8 @@ from .anomaly_map import face_mask
 from .features import GRID, Embedder
 from .normal_faces import FaceFinder
 
+__all__ = ["build_feature_cache"]
+
 _STR = h5py.string_dtype()
 
 

@@ -11,6 +11,8 @@ import numpy as np
 from .alignment import CROP_SIZE
 from .lighting import even_lighting
 
+__all__ = ["GRID", "STAGE_CHANNELS", "BACKBONE", "channel_subset", "Embedder"]
+
 GRID = 27
 STAGE_CHANNELS = (64, 128, 256)
 BACKBONE = "resnet34_1000_imagenet_classifier"

@@ -7,6 +7,8 @@ import numpy as np
 from ..report.heatmap_figure import heatmap_overlay
 from ..report.drawing import overlay_mask
 
+__all__ = ["SIDE", "appraisal_figure"]
+
 SIDE = 320
 
 

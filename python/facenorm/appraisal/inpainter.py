@@ -13,6 +13,8 @@ import numpy as np
 from .. import models
 from .._core import InputError
 
+__all__ = ["FORMAT", "VERSION", "NAME", "WEIGHTS", "WINDOW", "window_of", "FaceInpainterModel", "default_inpainter"]
+
 FORMAT = "facenorm-face-inpainter"
 VERSION = 1
 NAME = "face_inpainter"

@@ -19,6 +19,8 @@ from .inpainter import FORMAT, VERSION, WEIGHTS, WINDOW, FaceInpainterModel, win
 from .training_crops import training_crops
 from .training_loop import train_epochs
 
+__all__ = ["InpainterSettings", "random_holes", "mirrored_landmarks", "hole_errors", "train_inpainter"]
+
 ORIGIN = np.array([WINDOW[1].start, WINDOW[0].start], np.float32)   # (x, y) of the window in the crop
 SHAPE = (WINDOW[0].stop - WINDOW[0].start, WINDOW[1].stop - WINDOW[1].start)
 MAX_HOLE_SHARE = 0.3

@@ -9,6 +9,8 @@ the lip looks like.
 import cv2
 import numpy as np
 
+__all__ = ["FACE_MEAN", "FACE_STD", "even_lighting"]
+
 FACE_MEAN = 150.0
 FACE_STD = 40.0
 

@@ -25,6 +25,9 @@ from ..normalize.base import NormalizationResult, Normalizer, number_option
 from .alignment import CROP_SIZE, align, to_image_frame
 from .anomaly_map import face_mask, region_masks, upsample_cells
 
+__all__ = ["FILLS", "DEFAULT_THRESHOLD", "INPAINT_REGION", "DILATE_PX", "RADIUS_PX", "InpaintPasses",
+           "inpaint_area", "hole_from_map", "fill_hole", "two_phase", "MapInpaintNormalizer", "photo_result"]
+
 FILLS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS, "network": None}
 DEFAULT_THRESHOLD = 3.0   # z of the standardized map; overridden by the model's calibrated value
 # Holes only in the mouth-and-nose region (and the dilation's rim): the normalizer takes out what the

@@ -16,6 +16,9 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["AGE_GROUPS", "age_group", "utkface_age", "is_held_out", "held_out_half", "normal_face_files",
+           "FaceFinder", "found_faces"]
+
 AGE_GROUPS = ("0-2", "3-5", "6-12", "13-17", "18-59", "60+")
 _AGE_EDGES = (3, 6, 13, 18, 60)
 

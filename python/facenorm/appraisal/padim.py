@@ -12,6 +12,8 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["pack_symmetric", "unpack_symmetric", "MomentAccumulator", "mahalanobis", "mahalanobis_reference"]
+
 
 def _packed_index(channels: int):
     return np.triu_indices(channels)

@@ -22,6 +22,8 @@ from .features import GRID, Embedder
 from .training_crops import training_crops
 from .training_loop import train_epochs
 
+__all__ = ["StudentSettings", "cached_embedding", "channel_statistics", "train_student"]
+
 CHUNK = 256
 
 

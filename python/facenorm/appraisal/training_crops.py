@@ -13,6 +13,8 @@ from .alignment import align
 from .anomaly_map import face_mask
 from .lighting import even_lighting
 
+__all__ = ["TrainingCrops", "training_crops"]
+
 
 @dataclass
 class TrainingCrops:

@@ -2,6 +2,8 @@
 per epoch with the running loss, records each epoch's loss and checkpoints after it."""
 import sys
 
+__all__ = ["train_epochs"]
+
 
 def train_epochs(ckpt, epochs: int, desc: str, unit: str, samples: int, run_epoch, writers: dict,
                  progress: bool = True) -> list:

@@ -7,6 +7,8 @@ method x region x variant, in the layout of the PLOS ONE 2023 paper's Table 1.
 """
 from .main import emit_json
 
+__all__ = ["IMAGE_SUFFIXES", "register", "face_pairs", "run"]
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 

@@ -2,6 +2,8 @@
 inpainting threshold and normality percentiles on the held-out calibration half (docs/appraisal.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("calibrate-appraisal", help="calibrate the appraisal's normality on held-out normal faces")

@@ -1,6 +1,8 @@
 """facenorm calibrate-score IMG|DIR|LIST ... --out JSON: fit the normality curves on control faces."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("calibrate-score", help="fit the 0-100 normality calibration on control (normal) faces")

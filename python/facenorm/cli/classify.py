@@ -3,6 +3,8 @@ align, normalize, Siamese); with --out, PNGs of each photo's lip crop, normalize
 from ..detection import DETECTORS
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("classify", help="p(abnormal lip) of photos with the Siamese classifier (ICMI 2024)")

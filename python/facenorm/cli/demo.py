@@ -14,6 +14,8 @@ from .demo_lip import lip_classifier_section
 from .demo_parsing import parsing_figures
 from .main import emit_json
 
+__all__ = ["DEFAULT_IMAGES", "register", "default_inputs", "run"]
+
 DEFAULT_IMAGES = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
                   "/usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png"]
 
@@ -72,20 +74,18 @@ def _palsy_landmarks_figure(report, index, droop, k, source):
     each gives; "" when neither model is installed."""
     import numpy as np
 
-    from ..detection import FaceDetector, LandmarkPredictor
-    from ..landmark_refine.model import RefinedLandmarker
-    from ..landmarks_fcn.model import FcnLandmarker
-    from ..models import find_model_dir
+    from ..detection import FaceDetector
+    from ..landmarks.registry import get_landmarker, installed_landmarkers
     from ..palsy import asymmetry_measures, draw_landmark_sets
 
-    shipped = {name: make for name, make, folder in (("refined", RefinedLandmarker, "landmark_refiner"),
-                                                     ("cascaded FCN", FcnLandmarker, "landmark_fcn"))
-               if find_model_dir(folder)}
+    shipped = {name: spec for name, spec in (("refined", "refined"), ("cascaded FCN", "fcn"))
+               if spec in installed_landmarkers()}
     if not shipped:
         return ""
     box = FaceDetector().detect(droop.image, "largest")[0]
-    sets = {"truth": droop.landmarks_after, "dlib": LandmarkPredictor().predict(droop.image, box)}
-    sets.update({name: make().predict(droop.image, box) for name, make in shipped.items()})
+    sets = {"truth": droop.landmarks_after}
+    sets.update({name: get_landmarker(spec).predict(droop.image, box)
+                 for name, spec in {"dlib": "dlib", **shipped}.items()})
     index_of = {name: asymmetry_measures(pts, k, source).asymmetry_index for name, pts in sets.items()}
     error = {name: float(np.linalg.norm(pts - droop.landmarks_after, axis=1).mean()) for name, pts in sets.items()}
     caption = "; ".join(f"{name}: asymmetry index {index_of[name]:.1f}%" + ("" if name == "truth" else

@@ -1,6 +1,8 @@
 """The demo report's appraisal section: the default `facenorm score IMG` on the photo and on a
 synthetic cleft of it, with the map, the inpainting mask, the normalized face and the heatmap."""
 
+__all__ = ["appraisal_section"]
+
 
 def appraisal_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when the anomaly model is missing."""

@@ -1,6 +1,8 @@
 """The demo report's lip-abnormality section: the shipped Siamese classifier (models/lip_classifier)
 on the photo and on an LT-v2 copy of it, with the lip crop pairs and their CAMs."""
 
+__all__ = ["lip_classifier_section"]
+
 
 def lip_classifier_section(report, index, image, landmarks):
     """(html, summary entry); a short note instead when no classifier is installed."""

@@ -1,6 +1,8 @@
 """The demo report's face-parsing figures: the shipped parser (models/palsy_parsing) on the photo
 and on its synthetic palsy, with the palsy region (FPP, yellow) and its share per side."""
 
+__all__ = ["parsing_figures"]
+
 
 def parsing_figures(report, index, image, landmarks, droop) -> str:
     """HTML for the photo and the palsy-like copy `droop` (its landmarks_after); "" without a model."""

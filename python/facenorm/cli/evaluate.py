@@ -2,6 +2,8 @@
 subset of a pairs file (train, dev, test, test_controls/adults/children, test_real_shapes, ...)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("evaluate", help="loss and accuracy of a lip classifier per subset of a pairs file")

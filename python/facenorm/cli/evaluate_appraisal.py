@@ -3,6 +3,8 @@ held-out normal faces of every age, AUC and severity ladders on LT-v2 (real clef
 synthetic clefts, beside statistical + PSE (docs/results.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("evaluate-appraisal", help="the default appraisal on held-out normal faces and synthetic clefts")

@@ -4,14 +4,16 @@ box, inter-ocular, inner points) and the asymmetry error by group, the mask agre
 CelebAMask-HQ normal faces, overlays (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "default_models", "run"]
+
 
 def register(sub):
     p = sub.add_parser("evaluate-landmarks", help="compare landmarkers (dlib, FCN) by NME on normal and palsy faces")
     p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST",
                    help="normal faces: dlib labels are the truth for them, their palsy copies' exact points for the copies")
     p.add_argument("--annotated", action="append", default=[], metavar="DIR")
-    p.add_argument("--model", action="append", default=[], metavar="dlib|refined|fcn|DIR",
-                   help="landmarkers to compare (default: dlib and the shipped refined and FCN models); repeatable")
+    p.add_argument("--model", action="append", default=[], metavar="SPEC",
+                   help="landmarkers to compare (dlib, refined, fcn, NAME:model=DIR, a model folder) (default: dlib and the shipped refined and FCN models); repeatable")
     p.add_argument("--palsy-copies", default="both", choices=["both", "one", "none"])
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--out", required=True, metavar="DIR", help="rows.csv, table.md, summary.json, overlays.png")
@@ -20,22 +22,22 @@ def register(sub):
 
 
 def default_models() -> list:
-    from ..models import find_model_dir
-    return ["dlib"] + [name for name, folder in (("refined", "landmark_refiner"), ("fcn", "landmark_fcn"))
-                       if find_model_dir(folder)]
+    from ..landmarks.registry import installed_landmarkers
+    return installed_landmarkers()
 
 
 def run(args) -> int:
     import os
 
-    from ..detection import landmark_predictor
-    from ..landmarks_fcn.evaluation import write_report
-    from .train_landmarks import build_samples
+    from ..landmarks.registry import get_landmarker
+    from ..landmarks.fcn.evaluation import write_report
+    from ..landmarks.fcn.samples import LandmarkSet
+    from ..landmarks.sample_builder import samples_for_command
 
     specs = args.model or default_models()
-    predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): landmark_predictor(s)
+    predictors = {(os.path.basename(os.path.normpath(s)) if os.path.isdir(s) else s): get_landmarker(s)
                   for s in specs}
-    samples = build_samples(args, predictors)
+    samples = samples_for_command(args, LandmarkSet, predictors)
     summary = write_report(samples, args.out)
     if args.json:
         emit_json({"out": os.path.abspath(args.out), "samples": len(samples), "skipped": len(samples.skipped),

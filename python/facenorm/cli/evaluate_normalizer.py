@@ -3,6 +3,8 @@ the normalization benchmark (identity kept, anomaly removed, order preserved) on
 their LT-v2 copies; `none` is always included as the baseline (docs/normalization.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("evaluate-normalizer", help="benchmark normalizers on control faces and their LT-v2 copies")

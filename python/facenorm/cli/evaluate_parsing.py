@@ -3,6 +3,8 @@ pixel accuracy (the parsing paper's eqs. 9-11) on held-out faces and their palsy
 group, with overlays (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("evaluate-parsing", help="parsing metrics (F1, IoU, PA) on faces and their palsy copies")

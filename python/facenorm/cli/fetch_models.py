@@ -9,6 +9,8 @@ from .._core import ModelError
 from ..model_fetch import DEFAULT_MIRROR, DEFAULT_SUITE, AptSource, check, fetch, warn_if_shadowed
 from .main import emit_json
 
+__all__ = ["register", "run", "select"]
+
 
 def register(sub):
     p = sub.add_parser("fetch-models", help="download and verify the model files (Debian archive only)")

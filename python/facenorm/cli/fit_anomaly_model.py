@@ -3,6 +3,8 @@ model of the default appraisal, fitted on normal faces of every age (UTKFace's f
 CelebAMask-HQ train) and their mirrors, then calibrated on held-out ones (docs/appraisal.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("fit-anomaly-model", help="fit the appraisal's anomaly map on normal faces of every age (~15 min)")

@@ -2,6 +2,8 @@
 normal-face model (shape + lower-face texture PCA) from control faces only."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("fit-normal-model", help="train the statistical normal-face model on control (normal) faces")

@@ -2,17 +2,17 @@
 import sys
 
 from ..detection import DETECTORS
+from ..landmarks.registry import SPEC_HELP
 from .main import emit_json
+
+__all__ = ["register", "run"]
 
 
 def register(sub):
     p = sub.add_parser("landmarks", help="detect faces, 68 landmarks and head pose")
     p.add_argument("images", nargs="+", metavar="IMG")
     p.add_argument("--detector", default="hog", choices=DETECTORS)
-    p.add_argument("--model", default="dlib",
-                   help="landmark model: dlib (default), refined (dlib's points corrected on drooping faces, "
-                        "models/landmark_refiner), fcn (the cascaded FCN of models/landmark_fcn), a model folder, "
-                        "or a dlib 68-point .dat file")
+    p.add_argument("--model", default="dlib", metavar="SPEC", help=SPEC_HELP + " (default: dlib)")
     p.add_argument("--policy", default="largest", choices=["largest", "all", "error"],
                    help="what to do with several faces (default: the largest)")
     p.add_argument("--max-side", type=int, default=800,

@@ -2,6 +2,8 @@
 of the ICMI 2024 lip-abnormality detector (prepare, synth, normalize, pairs; resumable)."""
 from .main import emit_json
 
+__all__ = ["register", "severity_range", "run"]
+
 
 def register(sub):
     p = sub.add_parser("lip-dataset", help="build the lip-crop pairs of the lip-abnormality detector from photos "

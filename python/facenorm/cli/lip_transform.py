@@ -3,6 +3,8 @@ from pathlib import Path
 
 from .main import emit_json
 
+__all__ = ["add_anchor_option", "register", "run"]
+
 
 def add_anchor_option(parser):
     """--anchor of LT-v2 (facenorm.lipsynth.lt_v2), shared by lip-transform and synth."""

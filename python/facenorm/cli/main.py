@@ -11,6 +11,8 @@ import sys
 
 from .._core import InputError
 
+__all__ = ["COMMAND_MODULES", "UsageError", "build_parser", "emit_json", "main"]
+
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
                    "fit_anomaly_model", "train_anomaly_student", "train_inpainter", "calibrate_appraisal", "evaluate_appraisal",

@@ -1,6 +1,8 @@
 """facenorm normalize IN.h5 --out OUT.h5 --normalizer NAME[:opts]: every record's face normalized, in batch."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("normalize", help="normalize every face of a prepared or synth dataset (resumable)")

@@ -3,6 +3,8 @@
 affected side, central or peripheral; docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "measure_image", "run"]
+
 
 def register(sub):
     p = sub.add_parser("palsy", help="left/right asymmetry measures (brows, eyes, mouth corners, lip) in mm")
@@ -11,10 +13,10 @@ def register(sub):
     p.add_argument("--no-iris", action="store_true", help="do not calibrate from the iris (report pixels)")
     p.add_argument("--csv", metavar="FILE", help="one row per image (written atomically)")
     p.add_argument("--draw", metavar="DIR", help="write each face with its measures drawn as DIR/<stem>_palsy.png")
-    p.add_argument("--model", default="refined", metavar="refined|dlib|fcn|DIR",
+    p.add_argument("--model", default="refined", metavar="SPEC",
                    help="landmark model: refined (default: dlib's points corrected where a face droops, "
                         "models/landmark_refiner; 30%% less asymmetry error than dlib on drooped faces), dlib, "
-                        "the cascaded FCN (fcn), or a model folder")
+                        "the cascaded FCN (fcn), NAME:model=DIR, or a model folder")
     p.add_argument("--parsing", nargs="?", const="default", metavar="DIR",
                    help="also parse the face (palsy-region FPP share per side; with --draw an overlay); "
                         "DIR: a `facenorm train-parsing` folder (default: models/palsy_parsing)")

@@ -6,6 +6,8 @@ from .main import emit_json
 from ..detection import DETECTORS
 from ..geometry import REGIONS
 
+__all__ = ["register", "run"]
+
 
 def _region_list(text: str) -> tuple:
     import argparse
@@ -40,7 +42,7 @@ def register(sub):
     p.add_argument("--group", default="", help="value of the records' group column")
     p.add_argument("--split", default="", help="value of the records' split column (train, test...)")
     p.add_argument("--age-group", default="", help="value of the records' age_group column (child, adult)")
-    p.add_argument("--landmark-model", default="dlib", metavar="dlib|refined|fcn|DIR",
+    p.add_argument("--landmark-model", default="dlib", metavar="SPEC",
                    help="landmarks of faces without a side-car file: dlib (default), refined (follows a droop: "
                         "palsy data), fcn, or a model folder")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")

@@ -11,6 +11,8 @@ Either way, larger score = more normal.
 from ..geometry import REGIONS as REGION_CHOICES
 from .main import emit_json
 
+__all__ = ["register", "run", "run_appraisal"]
+
 
 def register(sub):
     p = sub.add_parser("score", help="anomaly heatmap and score of a face against its normalized version")

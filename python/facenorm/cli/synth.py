@@ -4,6 +4,8 @@ from ..lipsynth.synth_job import CLEFT_SIDE_CHOICES
 from .lip_transform import add_anchor_option
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("synth", help="synthesize cleft-like lips, clefts or palsy-like faces over a prepared dataset (resumable)")

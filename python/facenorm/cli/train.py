@@ -2,6 +2,8 @@
 (ICMI 2024) on a pairs file from `facenorm lip-dataset`; resumable; prints the summary."""
 from .main import emit_json
 
+__all__ = ["register", "settings_from", "run"]
+
 
 def register(sub):
     from ..lipdetect.network import BACKBONES

@@ -4,6 +4,8 @@ reproduce the frozen ResNet-34 teacher's embedding; the map is their discrepancy
 (docs/appraisal.md). Resumable: rerun the same command after a kill."""
 from .main import emit_json, positive_int
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-anomaly-student",

@@ -3,6 +3,8 @@
 with random holes on the lower face (docs/appraisal.md). Resumable: rerun the same command after a kill."""
 from .main import emit_json, positive_int
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-inpainter", help="train the appraisal's lower-face inpainting network (~40 min on 2 cores)")

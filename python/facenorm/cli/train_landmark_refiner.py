@@ -1,9 +1,11 @@
 """facenorm train-landmark-refiner [IMG|DIR|LIST ...] [--annotated DIR ...] --out MODEL_DIR: fit
-the palsy-aware refinement of dlib's points (facenorm.landmark_refine) on normal faces (truth:
+the palsy-aware refinement of dlib's points (facenorm.landmarks.refine) on normal faces (truth:
 dlib's points) and their palsy-like copies (truth: the transform's exact points), and/or
 annotated folders; with --folds K the subject-independent K-fold cross-validation against dlib
 instead (docs/palsy.md)."""
 from .main import emit_json
+
+__all__ = ["register", "build_refine_samples", "started_from", "run"]
 
 
 def register(sub):
@@ -43,30 +45,11 @@ def register(sub):
 
 
 def build_refine_samples(args, progress=True):
-    import os
+    """The RefineSet of the command's inputs (normal faces first, then annotated folders)."""
+    from ..landmarks.refine.samples import RefineSet
+    from ..landmarks.sample_builder import samples_for_command
 
-    from .._core import InputError
-    from ..data.inputs import collect_image_paths
-    from ..landmark_refine.samples import (RefineSet, refine_samples_from_annotations,
-                                           refine_samples_from_normal_faces)
-    from ..landmarks_fcn.annotations import read_annotated_folder
-
-    if args.samples and os.path.isfile(args.samples):
-        return RefineSet.load(args.samples)
-    if not args.inputs and not args.annotated:
-        raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")
-    sets = []
-    if args.inputs:
-        paths = collect_image_paths(args.inputs)[:args.limit]
-        sets.append(refine_samples_from_normal_faces(paths, args.palsy_copies, progress=progress))
-    for folder in args.annotated:
-        sets.append(refine_samples_from_annotations(read_annotated_folder(folder), progress=progress))
-    merged = sets[0]
-    for other in sets[1:]:
-        merged = merged.concatenated(other)
-    if args.samples:
-        merged.save(args.samples)
-    return merged
+    return samples_for_command(args, RefineSet, progress=progress)
 
 
 def started_from(samples, name):
@@ -76,7 +59,7 @@ def started_from(samples, name):
 
     import numpy as np
 
-    from ..landmark_refine.model import chained_start
+    from ..landmarks.refine.model import chained_start
 
     start = chained_start(name, os.getcwd())
     moved = np.stack([start.cascade.refine(im, s) for im, s in zip(samples.images, samples.start)])
@@ -86,7 +69,7 @@ def started_from(samples, name):
 def run(args) -> int:
     from dataclasses import replace
 
-    from ..landmark_refine.training import RefinerSettings, train_refiner
+    from ..landmarks.refine.training import RefinerSettings, train_refiner
 
     given = {k: getattr(args, k) for k in ("stages", "grid", "cell", "seed") if getattr(args, k) is not None}
     if args.penalties:
@@ -104,7 +87,7 @@ def run(args) -> int:
     if args.start:
         samples = started_from(samples, args.start)
     if args.folds:
-        from ..landmark_refine.crossval import cross_validate_refiner
+        from ..landmarks.refine.crossval import cross_validate_refiner
         summary = cross_validate_refiner(samples, args.out, settings, args.folds, source, dlib=dlib_points)
         if args.json:
             emit_json(summary)
@@ -115,7 +98,7 @@ def run(args) -> int:
     gate = {"model": args.gate, "low": args.gate_range[0], "high": args.gate_range[1]} if args.gate else None
     summary = train_refiner(samples, args.out, settings, source, gate=gate, start_model=args.start)
     if gate:
-        from ..landmark_refine.model import RefinedLandmarker
+        from ..landmarks.refine.model import RefinedLandmarker
         RefinedLandmarker(args.out)  # the gate's model must load now, not at the first photo
     if args.json:
         emit_json(summary)

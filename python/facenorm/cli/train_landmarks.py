@@ -4,6 +4,8 @@ copies (exact points), and/or annotated folders (.pts / .npy); resumable. With -
 the subject-independent K-fold cross-validation instead (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "build_samples", "settings_from", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-landmarks", help="train the cascaded FCN landmarker (palsy-robust) on CPU")
@@ -29,46 +31,23 @@ def register(sub):
 
 def build_samples(args, predictors=None, progress=True):
     """The LandmarkSet of a command's inputs (normal faces first, then annotated folders)."""
-    import os
+    from ..landmarks.fcn.samples import LandmarkSet
+    from ..landmarks.sample_builder import samples_for_command
 
-    from .._core import InputError
-    from ..landmarks_fcn.samples import LandmarkSet
-
-    cache = getattr(args, "samples", None)
-    if cache and os.path.isfile(cache) and not predictors:
-        return LandmarkSet.load(cache)
-    from ..data.inputs import collect_image_paths
-    from ..landmarks_fcn.annotations import read_annotated_folder
-    from ..landmarks_fcn.samples import samples_from_annotations, samples_from_normal_faces
-
-    if not args.inputs and not args.annotated:
-        raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")
-    sets = []
-    if args.inputs:
-        paths = collect_image_paths(args.inputs)[:args.limit]
-        sets.append(samples_from_normal_faces(paths, palsy_copies=args.palsy_copies, predictors=predictors,
-                                              progress=progress))
-    for folder in args.annotated:
-        sets.append(samples_from_annotations(read_annotated_folder(folder), predictors=predictors, progress=progress))
-    merged = sets[0]
-    for other in sets[1:]:
-        merged = merged.concatenated(other)
-    if cache:
-        merged.save(cache)
-    return merged
+    return samples_for_command(args, LandmarkSet, predictors, progress)
 
 
 def settings_from(args):
     from dataclasses import replace
 
-    from ..landmarks_fcn.training import FcnSettings
+    from ..landmarks.fcn.training import FcnSettings
     given = {k: getattr(args, k) for k in ("epochs", "lr", "lr_step", "batch_size", "width_divisor", "seed")
              if getattr(args, k) is not None}
     return replace(FcnSettings(), **given)
 
 
 def run(args) -> int:
-    from ..landmarks_fcn.training import cross_validate, train_fcn
+    from ..landmarks.fcn.training import cross_validate, train_fcn
 
     samples = build_samples(args)
     source = list(args.inputs) + [f"annotated:{a}" for a in args.annotated]

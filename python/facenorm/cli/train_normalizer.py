@@ -2,6 +2,8 @@
 normalization (face autoencoder + restoration, libtorch, CPU) on normal faces; resumable."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-normalizer", help="train the learned normalization (autoencoder + restoration) on normal faces")

@@ -3,6 +3,8 @@ fit the palsy assessment (p_palsy, side, central/peripheral) on annotated photos
 palsy, peripheral palsy and healthy faces, cross-validated by subject (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-palsy-assessment",
@@ -13,7 +15,7 @@ def register(sub):
     p.add_argument("--landmarks", metavar="PRED.npz",
                    help="the landmarks to learn from: out-of-fold predictions written by "
                         "`train-landmark-refiner --folds` (predictions.npz); default: run --model on the photos")
-    p.add_argument("--model", default="refined", metavar="refined|dlib|fcn|DIR",
+    p.add_argument("--model", default="refined", metavar="SPEC",
                    help="landmarker run on the photos when --landmarks is not given (default refined)")
     p.add_argument("--normal", nargs="+", default=[], metavar="IMG|DIR|LIST",
                    help="normal faces of every age, extra healthy examples for p_palsy (their landmarks by --model; "
@@ -55,7 +57,7 @@ def run(args) -> int:
     if args.landmarks:
         data = data_from_predictions(args.landmarks)
     elif args.annotated:
-        from ..landmarks_fcn.annotations import read_annotated_folder
+        from ..landmarks.fcn.annotations import read_annotated_folder
         annotated = [a for folder in args.annotated for a in read_annotated_folder(folder)]
         data = data_from_annotations(annotated, args.model)
     else:

@@ -3,6 +3,8 @@ palsy (FPP) class on faces whose parsing masks sit in a masks/ folder beside ima
 (CelebAMask-HQ layout) and their palsy-like copies; resumable (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "parsing_samples_cached", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-parsing", help="train face parsing with a palsy (FPP) region on CPU")

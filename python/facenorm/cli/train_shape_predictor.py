@@ -4,6 +4,8 @@ points as pseudo-labels, plus palsy-like copies) and annotated photos; with --fo
 cross-validation by subject against dlib's shipped model (docs/palsy.md)."""
 from .main import emit_json
 
+__all__ = ["register", "run"]
+
 
 def register(sub):
     p = sub.add_parser("train-shape-predictor",
@@ -27,9 +29,9 @@ def register(sub):
 def run(args) -> int:
     from .._core import InputError
     from ..data.inputs import collect_image_paths
-    from ..landmark_ert.samples import ShapeSamples, from_annotations, from_normal_faces
-    from ..landmark_ert.training import ShapeTrainerSettings, cross_validate_shape_model, train_shape_model
-    from ..landmarks_fcn.annotations import read_annotated_folder
+    from ..landmarks.ert.samples import ShapeSamples, from_annotations, from_normal_faces
+    from ..landmarks.ert.training import ShapeTrainerSettings, cross_validate_shape_model, train_shape_model
+    from ..landmarks.fcn.annotations import read_annotated_folder
 
     if not args.inputs and not args.annotated:
         raise InputError("expected normal face images (IMG|DIR|LIST) and/or --annotated DIR")

@@ -15,6 +15,39 @@ from .rows import record_from_row, skipped_from_row
 from .schema import (COLUMNS_GROUP, CROPS_GROUP, check_schema, column_dataset_name, committed_record_count,
                      committed_row_count, crop_dataset_name)
 
+__all__ = ["Sample", "Dataset", "record_indices", "take_rows"]
+
+
+def record_indices(indices, n: int) -> np.ndarray:
+    """int64 record indices from a slice, a 1-D sequence (negative counts from the end) or an
+    (n,) boolean mask; IndexError when one is out of range, InputError when it is none of these."""
+    from .._core import InputError
+
+    if isinstance(indices, slice):
+        return np.arange(n)[indices]
+    idx = np.asarray(indices)
+    if idx.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if idx.dtype.kind == "b" and idx.shape == (n,):  # a mask, as from labels == 1
+        return np.flatnonzero(idx)
+    if idx.dtype.kind not in "iu" or idx.ndim != 1:
+        raise InputError(f"indices: expected a 1-D sequence of record indices, a slice or an (N,) mask, got "
+                         f"{idx.dtype} {idx.shape}")
+    bad = idx[(idx < -n) | (idx >= n)]
+    if len(bad):
+        raise IndexError(f"record {int(bad[0])} out of range for {n} records")
+    return idx % n if n else idx
+
+
+def take_rows(ds, indices, n: int) -> np.ndarray:
+    """Rows of a per-record h5py dataset in the order asked (one read per row: one chunk per
+    record, so a scattered subset reads no more than it needs)."""
+    idx = record_indices(indices, n)
+    out = np.empty((len(idx),) + ds.shape[1:], dtype=ds.dtype)
+    for k, i in enumerate(idx.tolist()):
+        ds.read_direct(out, np.s_[i], np.s_[k])
+    return out
+
 
 @dataclass
 class Sample:
@@ -44,11 +77,21 @@ class Dataset:
         """Open and check the schema; raises MissingFileError, or DatasetError (corrupt, not HDF5,
         not a facenorm dataset) naming the path and what was expected."""
         path = os.fspath(path)
-        h5 = open_hdf5(path, "r")
+        h5 = cls.open_checked(path, "r")
+        try:
+            return cls(h5, path)
+        except BaseException:
+            h5.close()
+            raise
+
+    @classmethod
+    def open_checked(cls, path: str, mode: str):
+        """The h5py.File, checked to be what this class reads (a subclass checks more: its stage)."""
+        h5 = open_hdf5(path, mode)
         try:
             with dataset_errors(path, "reading the schema"):
                 check_schema(h5, path)
-            return cls(h5, path)
+            return h5
         except BaseException:
             h5.close()
             raise
@@ -119,6 +162,18 @@ class Dataset:
     def pose(self) -> np.ndarray:
         """float32 (N, 3) yaw, pitch, roll in degrees, measured on the original photos."""
         return self._rows("pose")
+
+    def take(self, name: str, indices) -> np.ndarray:
+        """Rows `indices` (see record_indices) of the per-record dataset `name` ("images",
+        "landmarks", "crops/lip", ...), without reading the others."""
+        with dataset_errors(self.path, f"reading '{name}'"):
+            return take_rows(self.h5[name], indices, self._length)
+
+    def record(self, i: int) -> dict:
+        """One `records` row as a dict, params parsed (reads that row only)."""
+        i = self._index(int(i))
+        with dataset_errors(self.path, f"reading record {i}"):
+            return record_from_row(self.h5["records"][i])
 
     def column(self, name: str) -> np.ndarray:
         """(N,) values of column `name` for every committed record."""

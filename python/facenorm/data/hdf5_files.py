@@ -6,6 +6,8 @@ import h5py
 
 from .._core import DatasetError, FacenormError, MissingFileError
 
+__all__ = ["dataset_errors", "open_hdf5"]
+
 
 @contextlib.contextmanager
 def dataset_errors(path, doing: str):

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from .._core import InputError, MissingFileError
 
+__all__ = ["IMAGE_EXTENSIONS", "is_image_name", "images_in_folder", "images_in_list_file", "collect_image_paths"]
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 

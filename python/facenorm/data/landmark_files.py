@@ -12,6 +12,8 @@ import numpy as np
 from .._core import InputError, MissingFileError
 from .schema import LANDMARKS_SHAPE
 
+__all__ = ["SIDECAR_SUFFIXES", "read_pts", "read_landmarks_npy", "read_landmark_file", "find_sidecar_landmarks"]
+
 SIDECAR_SUFFIXES = (".pts", ".npy")  # looked for in this order next to the image
 
 

@@ -17,6 +17,8 @@ from .landmark_files import find_sidecar_landmarks
 from .prepare_face import PreparedFace, PrepareOptions, prepare_face
 from .writer import DatasetWriter
 
+__all__ = ["STAGE", "NOT_COMPARED", "job_params", "open_for_resume", "prepare_dataset"]
+
 STAGE = "prepare"
 NOT_COMPARED = ("threads",)  # arguments a resumed job may change
 

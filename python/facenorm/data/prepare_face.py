@@ -13,6 +13,10 @@ from .writer import EncodedChunk, encode_chunk
 
 from ..detection import DETECTORS
 from ..geometry import REGIONS
+
+__all__ = ["AGE_NAME_RULES", "UNREADABLE", "BAD_LANDMARKS", "NO_FACE", "POSE_OUT_OF_RANGE", "FAILED",
+           "PrepareOptions", "PreparedFace", "SkippedInput", "prepare_face"]
+
 AGE_NAME_RULES = ("", "utkface")
 
 # Why an input did not make it (the `reason` column of `skipped`).
@@ -36,7 +40,7 @@ class PrepareOptions:
     group: str = ""
     split: str = ""
     age_group: str = ""    # e.g. child / adult: the lip detector's test_children / test_adults subsets
-    landmark_model: str = "dlib"  # or refined, fcn, a model folder (detection.landmark_predictor)
+    landmark_model: str = "dlib"  # or refined, fcn, a model folder (landmarks.registry.get_landmarker)
     age_from_name: str = ""       # "utkface": age_group from AGE_GENDER_RACE_DATE.jpg names (else age_group)
     tight_crop_fallback: bool = False  # retry a missed face padded and upsampled (tight pre-aligned crops)
 

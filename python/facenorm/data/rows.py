@@ -5,6 +5,8 @@ import numpy as np
 
 from .schema import RECORD_DTYPE, SKIPPED_DTYPE
 
+__all__ = ["record_from_row", "skipped_from_row", "record_row", "skipped_row"]
+
 
 def _text(value) -> str:
     # h5py returns variable-length strings inside compound rows as bytes.

@@ -11,6 +11,11 @@ import numpy as np
 
 from .._core import DatasetError
 
+__all__ = ["SCHEMA_VERSION", "GZIP_LEVEL", "DEFAULT_CROP_SIZE", "NO_PARENT", "RECORD_DTYPE", "SKIPPED_DTYPE",
+           "RECORD_STRING_FIELDS", "SKIPPED_STRING_FIELDS", "LANDMARKS_SHAPE", "REQUIRED_TABLES", "CROPS_GROUP",
+           "COLUMNS_GROUP", "fixed_record_datasets", "crop_dataset_name", "column_dataset_name",
+           "per_record_dataset_names", "committed_row_count", "committed_record_count", "check_schema"]
+
 SCHEMA_VERSION = 1
 GZIP_LEVEL = 4
 DEFAULT_CROP_SIZE = 224

@@ -22,6 +22,8 @@ from .schema import (COLUMNS_GROUP, CROPS_GROUP, DEFAULT_CROP_SIZE, GZIP_LEVEL, 
                      SCHEMA_VERSION, SKIPPED_DTYPE, check_schema, column_dataset_name, committed_record_count,
                      committed_row_count, crop_dataset_name, fixed_record_datasets, per_record_dataset_names)
 
+__all__ = ["TABLE_CHUNK_ROWS", "EncodedChunk", "encode_chunk", "DatasetWriter"]
+
 TABLE_CHUNK_ROWS = 256
 
 

@@ -12,6 +12,8 @@ import os
 
 from .._core import DatasetError
 
+__all__ = ["WriterLock"]
+
 
 class WriterLock:
     def __init__(self, dataset_path):

@@ -6,6 +6,8 @@ import numpy as np
 from .. import _core
 from .model import LipModel
 
+__all__ = ["PhotoClassifier"]
+
 
 class PhotoClassifier:
     """model: a LipModel (or its folder); detector: FacePipeline's; normalizer: a spec overriding

@@ -7,7 +7,9 @@ import numpy as np
 
 from .inputs import ensure_cached_features, network_inputs, uses_cache
 from .model import LipModel
-from .pairs import LipPairs
+from .lip_pairs import LipPairs
+
+__all__ = ["evaluate_lip_model"]
 
 
 def evaluate_lip_model(model, pairs_path, subsets=None, use_cache: bool = True, progress: bool = True,

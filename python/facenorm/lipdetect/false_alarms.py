@@ -11,6 +11,8 @@ from .. import _core
 from .classify import PhotoClassifier
 from .model import LipModel
 
+__all__ = ["classify_photos", "normal_rate_by_group", "threshold_for_normal_rate"]
+
 
 def _face_key(model: LipModel) -> str:
     return json.dumps(model.face, sort_keys=True)

@@ -14,6 +14,9 @@ import numpy as np
 from .._core import DatasetError, InputError
 from ..normalize.batch_job import json_friendly
 
+__all__ = ["FEATURES_GROUP", "PARTIAL_SUFFIX", "NAME_PATTERN", "feature_name", "settings_json", "cache_state",
+           "write_features", "feature_dataset"]
+
 FEATURES_GROUP = "features"
 PARTIAL_SUFFIX = ".partial"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")

@@ -21,6 +21,9 @@ from .._core import InputError, InputTypeError
 from ..files import atomic_write
 from .tables import subset_title
 
+__all__ = ["DPI", "CAM_ALPHA", "accuracy_bar_figure", "resize_bilinear", "normalized_cam", "cam_overlay",
+           "cam_grid_figure", "training_curve_figure"]
+
 DPI = 150
 CAM_ALPHA = 0.45  # heat over crop: the lip stays readable under the colours
 

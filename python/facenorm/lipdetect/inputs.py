@@ -10,6 +10,8 @@ import numpy as np
 
 from .network import NetworkSettings, resize_crops
 
+__all__ = ["BRANCHES", "CHUNK", "cache_key", "ensure_cached_features", "uses_cache", "network_inputs"]
+
 BRANCHES = ("original", "normalized")
 CHUNK = 64
 

@@ -27,8 +27,10 @@ from ..lipsynth.synth_job import run_synth
 from ..normalize.base import Normalizer
 from ..normalize.batch_job import run_normalize
 from ..normalize.registry import get_normalizer
-from .pairs import PairSource, build_pairs
+from .lip_pairs_build import PairSource, build_pairs
 from .utkface_faces import utkface_split
+
+__all__ = ["LIP_METHODS", "REAL_SHAPES_TAG", "CLEFT_SEVERITY", "file_slug", "build_lip_dataset"]
 
 LIP_METHODS = ("lt-v2", "lt-v1", "cleft")
 REAL_SHAPES_TAG = "real_shapes"

@@ -15,6 +15,9 @@ from .._core import InputError, ModelError
 from ..models import read_model_folder, sha256_of
 from .network import NetworkSettings, build_network, resize_crops
 
+__all__ = ["FORMAT", "VERSION", "COMMAND", "DOCS", "WEIGHTS", "default_model_dir", "write_model_folder",
+           "LipModel"]
+
 FORMAT = "facenorm-lip-classifier"
 VERSION = 1
 COMMAND = "facenorm train"
@@ -52,7 +55,7 @@ def write_model_folder(out, net, settings, state: dict, pairs_path: str, trainin
     """weights.pt and model.json, each written to a temporary file and renamed."""
     import torch
 
-    from .pairs import LipPairs
+    from .lip_pairs import LipPairs
 
     with LipPairs.open(pairs_path) as pairs:
         geometry = _face_geometry(pairs.params)

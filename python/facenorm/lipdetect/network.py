@@ -14,6 +14,9 @@ import numpy as np
 
 from .._core import InputError, ModelError
 
+__all__ = ["BACKBONES", "DLIB_WEIGHTS", "DEFAULT_TRAINABLE_LAYERS", "DEFAULT_INPUT_SIDE", "NetworkSettings",
+           "load_torchvision_mobilenet_v2", "reset_head", "build_network", "resize_crops"]
+
 BACKBONES = ("mobilenet_v2", "resnet34", "face_resnet", "simple_cnn")
 DLIB_WEIGHTS = {"resnet34": "resnet34_1000_imagenet_classifier", "face_resnet": "dlib_face_recognition_resnet_model_v1"}
 # The paper fine-tunes MobileNetV2's last 98 layers; the pretrained dlib nets default to a frozen

@@ -13,6 +13,9 @@ from typing import Dict, List, Optional, Tuple
 from .._core import InputError
 from .pair_sources import SourceTables
 
+__all__ = ["NORMAL", "ABNORMAL", "SPLITS", "CONTROL_GROUP", "NOT_NORMALIZED", "UNPAIRED", "EXTRA_COPY", "Planned",
+           "Skipped", "record_key", "identity_of", "dev_draw", "identity_splits", "make_plan"]
+
 NORMAL, ABNORMAL = 0, 1
 SPLITS = ("train", "dev", "test")
 CONTROL_GROUP = "control"

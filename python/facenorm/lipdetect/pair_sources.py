@@ -12,6 +12,9 @@ from .._core import DatasetError, InputError
 from ..data.hdf5_files import dataset_errors, open_hdf5
 from ..data.schema import check_schema, committed_record_count, committed_row_count
 
+__all__ = ["TAG_PATTERN", "RECORD_FIELDS", "PairSource", "Table", "read_table", "derived_table", "SourceTables",
+           "load_source"]
+
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 RECORD_FIELDS = ("source", "subject_id", "group", "age_group", "split", "parent_id")
 

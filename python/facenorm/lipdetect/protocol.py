@@ -21,6 +21,8 @@ from ..files import atomic_write_text
 from .evaluation import evaluate_lip_model
 from .training import LipTrainSettings, train_lip_classifier
 
+__all__ = ["ROW_FIELDS", "Arm", "Comparison", "paper_protocol", "select_arms", "run_protocol"]
+
 ROW_FIELDS = ("model", "run", "seed", "subset", "loss", "accuracy", "n", "correct")
 
 

@@ -15,6 +15,8 @@ import numpy as np
 
 from .._core import InputError, InputTypeError
 
+__all__ = ["ALTERNATIVES", "ROW_KEYS", "ACCURACY_TOLERANCE", "proportion_test", "summarize_runs", "compare_models"]
+
 ALTERNATIVES = ("greater", "less", "two-sided")
 ROW_KEYS = ("model", "run", "subset", "loss", "accuracy", "n", "correct")
 # accuracy and correct/n may differ by rounding when rows were read back from a CSV

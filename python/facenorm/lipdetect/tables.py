@@ -13,6 +13,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .._core import InputError
 from ..files import atomic_write_text
 
+__all__ = ["SUBSET_TITLES", "CSV_COLUMNS", "MISSING", "subset_title", "format_mean", "format_std", "results_table",
+           "write_tables"]
+
 SUBSET_TITLES = {
     "train": "Training", "dev": "Development", "test": "Test", "test_cleft": "Test cleft lip",
     "test_real_shapes": "Test real cleft shapes", "test_adults": "Test adults",

@@ -18,7 +18,9 @@ from ..checkpoints import Checkpoints
 from .inputs import ensure_cached_features, network_inputs, uses_cache
 from .model import FORMAT, VERSION, write_model_folder
 from .network import NetworkSettings, build_network
-from .pairs import LipPairs
+from .lip_pairs import LipPairs
+
+__all__ = ["LipTrainSettings", "train_lip_classifier"]
 
 
 @dataclass

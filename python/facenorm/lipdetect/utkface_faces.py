@@ -9,6 +9,8 @@ import numpy as np
 from .._core import InputError, MissingFileError
 from ..appraisal.normal_faces import AGE_GROUPS, age_group, is_held_out, utkface_age
 
+__all__ = ["utkface_split"]
+
 
 def _capped(by_group: Dict[str, List[str]], per_group: Optional[int], seed: int) -> List[str]:
     rng = np.random.default_rng(seed)

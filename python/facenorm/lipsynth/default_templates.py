@@ -20,6 +20,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["UP", "RIGHT", "default_lip_templates"]
+
 UP = np.float32([0.0, -1.0])
 RIGHT = np.float32([1.0, 0.0])  # towards the image right (the subject's left)
 

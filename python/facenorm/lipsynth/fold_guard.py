@@ -10,6 +10,9 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["ON_FOLD", "folds", "fold_free_severity", "inside_image", "face_mesh_points", "warp_face",
+           "warp_with_fold_guard"]
+
 ON_FOLD = ("reduce", "raise")
 
 

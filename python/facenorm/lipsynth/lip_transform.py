@@ -10,6 +10,8 @@ from .fold_guard import warp_with_fold_guard
 from .lt_v2 import check_anchor, lip_transform_v2_landmarks
 from .templates import choose_template, load_lip_template
 
+__all__ = ["LipTransform", "lip_transform_v2", "lip_transform_v1"]
+
 
 @dataclass
 class LipTransform:

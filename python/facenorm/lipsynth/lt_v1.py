@@ -19,6 +19,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["LT_V1_TRANSFORMS", "lt_v1_landmarks"]
+
 LT_V1_TRANSFORMS = ("raised_peak_right", "raised_peak_left", "bow_off_midline", "vermilion_notch",
                     "asymmetric_commissures", "flattened_bow", "thin_lip_right")
 

@@ -21,6 +21,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["LT_V2_ANCHORS", "check_anchor", "official_upper_lip", "lip_transform_v2_landmarks"]
+
 LT_V2_ANCHORS = ("corner", "bow")
 
 

@@ -8,6 +8,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["method_list", "checked_severity_range", "drawn_method", "drawn_severity", "record_group"]
+
 
 def method_list(method) -> Tuple[str, ...]:
     """'lt-v2' -> ('lt-v2',); 'lt-v1,cleft' or ['lt-v1', 'cleft'] -> ('lt-v1', 'cleft')."""

@@ -26,6 +26,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["PalsyTransform", "palsy_landmarks", "displacement_field", "palsy_transform"]
+
 _SIDES = {
     # subject's left = image right
     "left": dict(corner=54, inner_corner=64, lower=(55, 56), inner_lower=65, upper=53, brow=(22, 23, 24, 25, 26),

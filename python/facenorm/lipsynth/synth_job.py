@@ -28,6 +28,8 @@ from .cleft import CLEFT_KINDS, synthesize_cleft
 from .palsy import palsy_transform
 from .templates import lip_templates_in
 
+__all__ = ["STAGE", "METHODS", "CLEFT_SIDE_CHOICES", "record_seed", "cleft_choice", "synthesize", "run_synth"]
+
 STAGE = "synth"
 METHODS = ("lt-v1", "lt-v2", "palsy", "cleft")
 CLEFT_SIDE_CHOICES = ("random", "left", "right", "both")

@@ -8,6 +8,8 @@ import numpy as np
 from .._core import InputError
 from ..data.landmark_files import read_landmark_file
 
+__all__ = ["TEMPLATE_SUFFIXES", "load_lip_template", "lip_templates_in", "choose_template"]
+
 TEMPLATE_SUFFIXES = (".npy", ".pts")
 
 

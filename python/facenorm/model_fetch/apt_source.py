@@ -12,6 +12,9 @@ from pathlib import Path
 from .._core import ModelError
 from .results import log
 
+__all__ = ["DEFAULT_SUITE", "DEFAULT_MIRROR", "DEBIAN_KEYRING", "APT_SOURCES", "APT_SOURCE_PARTS", "AptSource",
+           "system_mirror", "apt_source_entries"]
+
 DEFAULT_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")

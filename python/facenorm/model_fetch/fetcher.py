@@ -15,6 +15,9 @@ from .._core import ModelError
 from .results import log, result
 from .tarball import extract_members
 
+__all__ = ["check", "find_good_copy", "debsrc_source", "missing_message", "fetch", "ensure_writable",
+           "warn_if_shadowed", "obtain_tarball", "dsc_sha256"]
+
 
 def check(entries: dict) -> list:
     """--check: what resolve() finds for each model, downloading and writing nothing."""

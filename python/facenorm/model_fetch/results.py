@@ -2,6 +2,8 @@
 import sys
 from pathlib import Path
 
+__all__ = ["log", "result"]
+
 
 def log(message: str) -> None:
     print(f"facenorm fetch-models: {message}", file=sys.stderr, flush=True)

@@ -19,6 +19,8 @@ from .. import models
 from .._core import ModelError
 from .results import log, result
 
+__all__ = ["CHUNK", "extract_members", "open_tar_stream", "write_verified"]
+
 CHUNK = 1 << 20
 
 

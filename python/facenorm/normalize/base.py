@@ -10,6 +10,8 @@ import numpy as np
 
 from .._core import InputError, InputTypeError
 
+__all__ = ["NormalizationResult", "Normalizer", "number_option", "check_face", "IdentityNormalizer"]
+
 
 @dataclass
 class NormalizationResult:

@@ -24,6 +24,8 @@ from ..data.writer import DatasetWriter
 from .base import Normalizer
 from .registry import get_normalizer
 
+__all__ = ["STAGE", "REFUSED", "json_friendly", "crop_size", "run_normalize"]
+
 STAGE = "normalize"
 REFUSED = "normalizer_refused"
 

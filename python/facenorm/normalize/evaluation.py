@@ -28,10 +28,13 @@ import numpy as np
 from .. import _core
 from ..lipsynth import default_lip_templates, lip_transform_v2
 from ..lipsynth.templates import choose_template, lip_templates_in
-from ..score.pairs import score_pair
+from ..score.pair_score import score_pair
 from ..stats import spearman
 from .identity import SAME_PERSON_DISTANCE, identity_distance
 from .registry import get_normalizer
+
+__all__ = ["SEVERITIES", "UPPER_LIP", "Row", "upper_lip_distance", "evaluate_face", "summarize", "markdown_table",
+           "read_rows", "run_evaluation", "summary_title"]
 
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 UPPER_LIP = np.arange(49, 54)

@@ -5,6 +5,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["FIGURE_SEVERITIES", "TILE", "HEADER", "examples_figure", "severity_curves"]
+
 FIGURE_SEVERITIES = (0.0, 0.5, 1.0)
 TILE = 160
 HEADER = 22

@@ -20,6 +20,9 @@ from .. import _core
 from .normal_model import NormalFaceModel
 from .shape_frame import to_shape_free
 
+__all__ = ["JAW", "SHAPE_ROUNDS", "MOVABLE", "ShapeFit", "TextureFit", "fit_shape", "warp_to_shape", "fit_texture",
+           "frame_scale", "difference_map"]
+
 JAW = np.arange(0, 17)
 SHAPE_ROUNDS = 4
 # Points a correction may move: `lower` = nose and mouth (cleft lip and its nose), `face` = every

@@ -11,6 +11,8 @@ import time
 from .. import _core, models
 from .normal_model import fit_normal_model
 
+__all__ = ["faces_from_dataset", "run_fit"]
+
 
 def faces_from_dataset(path, limit: int):
     from ..data.dataset import Dataset

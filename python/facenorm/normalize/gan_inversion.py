@@ -36,6 +36,9 @@ import torch.nn.functional as F
 
 from .._core import InputError, ModelError
 
+__all__ = ["InversionSettings", "InversionResult", "noise_regularizer", "PerceptualDistance", "GanInversion",
+           "converged"]
+
 
 @dataclass
 class InversionSettings:

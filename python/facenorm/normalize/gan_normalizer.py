@@ -18,6 +18,8 @@ from .base import number_option
 from .gan_inversion import GanInversion, InversionSettings, PerceptualDistance
 from .torchscript_chain import TorchScriptNormalizer, load_module
 
+__all__ = ["GanNormalizer"]
+
 
 class GanNormalizer(TorchScriptNormalizer):
     name = "gan"

@@ -5,6 +5,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["SAME_PERSON_DISTANCE", "EMBEDDING_MODEL", "face_embeddings", "identity_distance"]
+
 SAME_PERSON_DISTANCE = 0.6
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
 

@@ -23,6 +23,8 @@ from .base import NormalizationResult, Normalizer, number_option
 from .face_fit import difference_map
 from .statistical import StatisticalNormalizer
 
+__all__ = ["METHODS", "InpaintNormalizer"]
+
 # telea / ns: OpenCV's diffusion inpainting (fills from the hole's border: smooth, no structure);
 # model: the statistical normalizer's face (shape corrected, projected texture) inside the hole;
 # torchscript: your learned inpainter.

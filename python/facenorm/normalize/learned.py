@@ -17,6 +17,8 @@ from .base import number_option
 from .learned_training import AE_SIDE, FORMAT, VERSION
 from .torchscript_chain import TorchScriptNormalizer
 
+__all__ = ["DEFAULT_MODEL_DIR", "default_model_dir", "load_learned_model", "LearnedNormalizer"]
+
 DEFAULT_MODEL_DIR = "learned_normalizer"
 
 

@@ -20,6 +20,9 @@ import numpy as np
 from .. import _core
 from ..checkpoints import Checkpoints
 
+__all__ = ["AE_SIDE", "FORMAT", "VERSION", "TrainingSettings", "aligned_faces", "to_tensor", "resized",
+           "degraded_inputs", "random_patches", "train_learned_normalizer"]
+
 AE_SIDE = 128
 FORMAT = "facenorm-learned-normalizer"
 VERSION = 2  # 2: the restoration runs at half resolution (space-to-depth in, pixel shuffle out)

@@ -18,6 +18,10 @@ import numpy as np
 from .. import _core
 from .shape_frame import lower_face_mask, similarity_fit, apply_affine, to_shape_free
 
+__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "DEFAULT_MODEL_NAME", "FRAME", "EYE_DISTANCE", "SIGMA_FLOOR_SHAPE",
+           "SIGMA_FLOOR_TEXTURE", "ARRAYS", "NormalFaceModel", "default_model_path", "load_normal_model",
+           "shared_model", "generalized_procrustes", "fit_normal_model"]
+
 MODEL_FORMAT = "facenorm-normal-face-model"
 MODEL_VERSION = 1
 DEFAULT_MODEL_NAME = "normal_face_model.npz"

@@ -5,8 +5,11 @@ command line; factories convert them and raise InputError naming the bad option)
 """
 from typing import Callable, Dict
 
+from .. import specs
 from .._core import InputError
 from .base import IdentityNormalizer, Normalizer
+
+__all__ = ["register_normalizer", "normalizer_names", "parse_spec", "get_normalizer"]
 
 _FACTORIES: Dict[str, Callable[..., Normalizer]] = {"none": IdentityNormalizer}
 _LAZY = {  # name -> "module:factory", imported on first use (torch etc. load only when needed)
@@ -31,32 +34,14 @@ def normalizer_names() -> list:
 
 def parse_spec(spec: str) -> tuple:
     """'name:key=value,key=value' -> (name, {key: value})."""
-    name, _, rest = spec.partition(":")
-    options = {}
-    for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise InputError(f"normalizer '{spec}': expected options as key=value, got '{item}'")
-        options[key.strip()] = value.strip()
-    return name.strip(), options
+    return specs.parse_spec(spec, "normalizer")
 
 
 def get_normalizer(spec: str) -> Normalizer:
     """A normalizer from 'NAME[:key=value,...]'; InputError lists the names when unknown."""
-    import importlib
-
     name, options = parse_spec(spec)
-    if name not in _FACTORIES and name in _LAZY:
-        module, attr = _LAZY[name].split(":")
-        try:
-            _FACTORIES[name] = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            raise InputError(f"normalizer '{name}' is not available in this build") from None
-    if name not in _FACTORIES:
-        raise InputError(f"unknown normalizer '{name}'; expected one of {', '.join(normalizer_names())}")
+    factory = specs.factory_for("normalizer", name, _FACTORIES, _LAZY, "one of " + ", ".join(normalizer_names()))
     try:
-        return _FACTORIES[name](**options)
+        return factory(**options)
     except TypeError as e:
         raise InputError(f"normalizer '{name}': bad options {options} ({e})") from None

@@ -9,6 +9,9 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["LOWER_FACE_OUTLINE", "MESH_POINTS", "similarity_fit", "apply_affine", "lower_face_mask",
+           "to_shape_free", "piecewise_or_identity", "from_shape_free", "points_roi"]
+
 # Points of the lower-face texture region (jaw 2..14 closed through the middle of the nose, 29):
 # the upper lip, nostrils, philtrum, mouth and chin, where cleft-lip anomalies show.
 LOWER_FACE_OUTLINE = list(range(2, 15)) + [29]

@@ -18,6 +18,8 @@ from .face_fit import MOVABLE, difference_map, fit_shape, fit_texture, frame_sca
 from .normal_model import shared_model
 from .shape_frame import LOWER_FACE_OUTLINE, apply_affine, from_shape_free, points_roi
 
+__all__ = ["TEXTURE_MODES", "StatisticalNormalizer", "SHAPE_ANOMALY_PX", "DISPLACEMENT_SCALE", "displacement_map"]
+
 TEXTURE_MODES = ("residual", "full", "off")
 
 

@@ -21,6 +21,9 @@ from .base import NormalizationResult, Normalizer, number_option
 from .face_fit import difference_map, fit_shape, warp_to_shape
 from .normal_model import shared_model
 
+__all__ = ["REGIONS", "GATES", "SIDES", "BLENDS", "SymmetryNormalizer", "gate_map", "hull_mask", "LOWER_MIDLINE",
+           "local_midline", "reflection_matrix"]
+
 # region -> the landmarks that judge the side and may be mirrored; the pixels mirrored lie in their
 # convex hull grown by 20% of the mouth width
 REGIONS = {

@@ -36,6 +36,9 @@ from .. import _core
 from .._core import InputError, MissingFileError, ModelError
 from .base import NormalizationResult, Normalizer, number_option
 
+__all__ = ["EYE_DISTANCE_FRACTION", "EYES_X", "EYES_Y", "FEATHER_PER_EYE_DISTANCE", "TorchScriptNormalizer",
+           "load_module", "run_module", "soft_polygon", "auto_feather"]
+
 # facexlib's FFHQ 512 template: eyes at (192.98, 239.95) and (318.90, 240.19) -> distance 125.9
 # = 0.246 * 512, midpoint (255.9, 240.1) = (0.500, 0.469) * 512.
 EYE_DISTANCE_FRACTION = 0.246

@@ -34,6 +34,10 @@ from ..models import read_model_folder
 from .logistic import Logistic
 from .measures import asymmetry_measures
 
+__all__ = ["FORMAT", "VERSION", "FEATURES", "TYPE_FEATURES", "FLOOR", "SIDE_SIGNS", "SIDE_RELIABILITY",
+           "signed_asymmetries", "feature_vector", "side_evidence", "assessment_points", "annotated_side",
+           "PalsyAssessment", "PalsyAssessor"]
+
 FORMAT = "facenorm-palsy-assessment"
 VERSION = 1
 FEATURES = ("brow", "eye", "corner", "excursion", "smile", "lip", "tilt", "lip_centre")

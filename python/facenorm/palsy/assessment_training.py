@@ -21,6 +21,10 @@ from .assessment import (FEATURES, FORMAT, SIDE_RELIABILITY, TYPE_FEATURES, VERS
                          assessment_points, feature_vector, side_evidence, signed_asymmetries)
 from .logistic import fit_logistic
 
+__all__ = ["PALSY_GROUPS", "PENALTIES", "GATE_RANGES", "AssessmentData", "side_weights", "fit_assessment",
+           "calibration_table", "out_of_fold", "cross_validate_assessment", "gate_table", "data_from_predictions",
+           "normal_points", "data_from_annotations"]
+
 PALSY_GROUPS = ("central", "peripheral")
 PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
 GATE_RANGES = ((0.0, 1e-9), (0.3, 0.7), (0.3, 0.8), (0.4, 0.8), (0.5, 0.8), (0.5, 0.9))
@@ -103,7 +107,7 @@ def _log_loss(p, y) -> float:
 def out_of_fold(data: AssessmentData, penalty: float, folds: int, seed: int = 0) -> tuple:
     """(p_palsy, p_peripheral, side evidence, fold) of each photo from models fitted without its
     subject's fold."""
-    from ..landmarks_fcn.nme import subject_folds
+    from ..landmarks.fcn.nme import subject_folds
     from .assessment import PalsyAssessor
 
     n = len(data.groups)
@@ -164,9 +168,9 @@ def gate_table(data: AssessmentData, p) -> list:
     clip((p - low) / (high - low), 0, 1) with the out-of-fold p_palsy, against the truth, per
     group: NME box / inter-ocular / inner 51 and the asymmetry error (means, percent), NME box as a
     ratio to dlib's, and on how many photos NME box beats dlib's (model.Gate of the refiner)."""
-    from ..landmark_refine.model import gate_weight, gated
-    from ..landmarks_fcn.asymmetry_error import asymmetry_error
-    from ..landmarks_fcn.nme import nme
+    from ..landmarks.refine.model import gate_weight, gated
+    from ..landmarks.fcn.asymmetry_error import asymmetry_error
+    from ..landmarks.fcn.nme import nme
 
     dlib = data.start if data.dlib is None else data.dlib
     base = nme(dlib, data.truth)["nme_box"]
@@ -207,9 +211,10 @@ def normal_points(paths, model="refined", progress: bool = True) -> np.ndarray:
     from tqdm import tqdm
 
     from .._core import FacenormError, read_image
-    from ..detection import FaceDetector, landmark_predictor
+    from ..detection import FaceDetector
+    from ..landmarks.registry import get_landmarker
 
-    detector, predictor, out = FaceDetector(), landmark_predictor(model), []
+    detector, predictor, out = FaceDetector(), get_landmarker(model), []
     for path in tqdm(paths, desc="normal faces", unit="img", file=sys.stderr, disable=not progress):
         try:
             image = read_image(path)
@@ -231,10 +236,11 @@ def data_from_annotations(annotated, model="refined", progress: bool = True) -> 
     from tqdm import tqdm
 
     from .._core import read_image
-    from ..detection import FaceDetector, landmark_predictor
-    from ..landmarks_fcn.samples import annotated_face_box
+    from ..detection import FaceDetector
+    from ..landmarks.registry import get_landmarker
+    from ..landmarks.labelled_faces import annotated_face_box
 
-    detector, predictor = FaceDetector(), landmark_predictor(model)
+    detector, predictor = FaceDetector(), get_landmarker(model)
     rows = []
     for a in tqdm(annotated, desc="landmarks", unit="img", file=sys.stderr, disable=not progress):
         image = read_image(a.path)

@@ -4,6 +4,8 @@ import numpy as np
 
 from .measures import AsymmetryMeasures, SIDES
 
+__all__ = ["COLOURS", "draw_asymmetry", "LANDMARK_COLOURS", "draw_landmark_sets"]
+
 COLOURS = {"left": (255, 140, 0), "right": (0, 170, 255)}  # subject's left orange, right blue
 
 

@@ -9,6 +9,8 @@ from ..files import atomic_write
 from ..stats.agreement import roc_auc
 from .assessment_training import calibration_table
 
+__all__ = ["DPI", "roc_calibration_figure"]
+
 DPI = 150
 
 

@@ -7,6 +7,8 @@ import numpy as np
 
 from .._core import InputError, ModelError
 
+__all__ = ["Logistic", "fit_logistic"]
+
 
 @dataclass
 class Logistic:

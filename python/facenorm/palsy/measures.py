@@ -24,6 +24,8 @@ import numpy as np
 
 from .midline import FaceFrame, facial_midline
 
+__all__ = ["SIDES", "LENGTHS", "MEASURES", "AsymmetryMeasures", "asymmetry_measures"]
+
 SIDES = {
     "right": dict(eye=range(36, 42), brow=range(17, 22), lids=((37, 41), (38, 40)), corner=48, nostril=32, lip=50),
     "left": dict(eye=range(42, 48), brow=range(22, 27), lids=((43, 47), (44, 46)), corner=54, nostril=34, lip=52),

@@ -11,6 +11,8 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["MIDLINE_POINTS", "MIDLINE_PAIRS", "MIRROR", "FaceFrame", "facial_midline", "mirror_landmarks"]
+
 MIDLINE_POINTS = (27, 28, 29, 30, 33, 8)
 MIDLINE_PAIRS = ((39, 42), (36, 45))
 # iBUG index of each point's mirror image (left <-> right); midline points map to themselves

@@ -13,6 +13,9 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["IRIS_DIAMETER_MM", "EYES", "eye_centres_distance", "scale_from_ipd", "iris_diameter_px",
+           "scale_from_iris"]
+
 IRIS_DIAMETER_MM = 11.7
 EYES = {"right": (36, 39), "left": (45, 42)}  # (outer corner, inner corner), subject's sides
 

@@ -7,6 +7,8 @@ import numpy as np
 
 from .labels import CLASSES, overlay
 
+__all__ = ["metrics_by_group", "markdown_table", "write_report"]
+
 
 def metrics_by_group(predicted: np.ndarray, truth: np.ndarray, groups) -> dict:
     import torch

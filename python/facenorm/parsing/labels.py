@@ -9,6 +9,9 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["CLASSES", "FPP", "COLOURS", "from_celebamask", "colourize", "overlay", "celebamask_mask_path",
+           "read_label_map"]
+
 CLASSES = ("background", "skin", "hair", "eyebrow", "eye", "mouth", "fpp")
 FPP = CLASSES.index("fpp")
 COLOURS = np.array([(0, 0, 0), (230, 180, 150), (90, 60, 30), (60, 200, 60), (40, 120, 255), (220, 30, 60),

@@ -9,6 +9,8 @@ from ..models import read_model_folder
 from .labels import CLASSES
 from .training import FORMAT, VERSION
 
+__all__ = ["default_model_dir", "FaceParser"]
+
 
 
 def default_model_dir() -> str:

@@ -8,6 +8,8 @@ import numpy as np
 from .. import _core
 from .labels import CLASSES, FPP, overlay
 
+__all__ = ["FRAME_SIZE", "FRAME_EYE_DISTANCE", "FRAME_EYES_X", "FRAME_EYES_Y", "PhotoParsing", "parse_photo"]
+
 FRAME_SIZE = 512
 FRAME_EYE_DISTANCE = 127.0
 FRAME_EYES_X, FRAME_EYES_Y = 0.5, 0.482

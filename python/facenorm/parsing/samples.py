@@ -9,6 +9,8 @@ import numpy as np
 from .._core import InputError
 from .labels import FPP, celebamask_mask_path, from_celebamask, read_label_map
 
+__all__ = ["warp_labels", "parsing_samples"]
+
 
 def warp_labels(labels: np.ndarray, before: np.ndarray, after: np.ndarray, classes: int) -> np.ndarray:
     """Labels moved like the face: each class's mask warped (three at a time as an RGB image) and

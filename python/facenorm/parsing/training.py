@@ -13,6 +13,8 @@ import numpy as np
 from ..checkpoints import Checkpoints
 from .labels import CLASSES
 
+__all__ = ["FORMAT", "VERSION", "ParsingSettings", "augmented", "to_tensors", "train_parsing"]
+
 FORMAT = "facenorm-palsy-parsing"
 VERSION = 1
 

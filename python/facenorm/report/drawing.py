@@ -2,6 +2,8 @@
 import cv2
 import numpy as np
 
+__all__ = ["draw_landmarks", "overlay_mask", "draw_pose"]
+
 # iBUG groups drawn as polylines: (first, last, closed)
 _GROUPS = [(0, 16, False), (17, 21, False), (22, 26, False), (27, 30, False), (31, 35, False),
            (36, 41, True), (42, 47, True), (48, 59, True), (60, 67, True)]

@@ -7,6 +7,8 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["COLORMAP", "heatmap_scale", "colour_bar", "heatmap_overlay", "score_figure"]
+
 COLORMAP = cv2.COLORMAP_INFERNO  # perceptually uniform; bright = more different
 
 

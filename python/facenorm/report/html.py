@@ -5,6 +5,8 @@ from pathlib import Path
 
 from .. import _core
 
+__all__ = ["HtmlReport"]
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}

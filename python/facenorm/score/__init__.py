@@ -5,11 +5,13 @@
     s = fn.anomaly_score(heat, mask)                           # larger = more normal
     result = fn.score.score_pair(original, normalized, landmarks)  # + normality 0-100
 """
-from .heatmaps import (  # noqa: F401
-    COLOURS, METHODS, VARIANTS, anomaly_heatmap, heatmap_plane, parse_method,
-)
+from .heatmaps import COLOURS, METHODS, VARIANTS, anomaly_heatmap  # noqa: F401
 from .scoring import SCORE_CAP, SCORE_FLOOR, HeatmapScore, anomaly_score, anomaly_score_details  # noqa: F401
 from .calibration import (  # noqa: F401
     Calibration, NormalityCurve, calibration_key, default_calibration, fit_normality_curve,
 )
-from .pairs import DEFAULT_REGION, PairScore, score_pair  # noqa: F401
+from .pair_score import DEFAULT_REGION, PairScore, score_pair  # noqa: F401
+
+__all__ = ["COLOURS", "METHODS", "VARIANTS", "anomaly_heatmap", "SCORE_CAP", "SCORE_FLOOR", "HeatmapScore",
+           "anomaly_score", "anomaly_score_details", "Calibration", "NormalityCurve", "calibration_key",
+           "default_calibration", "fit_normality_curve", "DEFAULT_REGION", "PairScore", "score_pair"]

@@ -21,7 +21,9 @@ from ..data.hdf5_files import dataset_errors, open_hdf5
 from ..data.schema import check_schema
 from .calibration import calibration_key, default_calibration
 from .heatmaps import heatmap_plane, parse_method
-from .pairs import score_pair
+from .pair_score import score_pair
+
+__all__ = ["SCORE_FIELDS", "result_key", "score_dataset"]
 
 SCORE_FIELDS = ("score", "mean_error_score", "pixels", "normality")
 

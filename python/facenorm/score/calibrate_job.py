@@ -18,6 +18,9 @@ from .calibration import calibration_key, fit_normality_curve, save_calibration
 from .heatmaps import VARIANTS, anomaly_heatmap
 from .scoring import anomaly_score_details
 
+__all__ = ["SEVERITIES", "CALIBRATED_METHODS", "CALIBRATED_REGIONS", "control_faces", "at_eye_distance",
+           "calibration_samples", "run_calibration"]
+
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 CALIBRATED_METHODS = ("pse", "ssim")
 CALIBRATED_REGIONS = REGIONS

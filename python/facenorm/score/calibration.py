@@ -20,6 +20,9 @@ import numpy as np
 
 from .._core import InputError, ModelError
 
+__all__ = ["DEFAULT_CALIBRATION", "CALIBRATION_VERSION", "calibration_key", "NormalityCurve",
+           "fit_normality_curve", "Calibration", "default_calibration", "save_calibration"]
+
 DEFAULT_CALIBRATION = Path(__file__).with_name("data") / "normality_calibration.json"
 CALIBRATION_VERSION = 1
 

@@ -20,6 +20,9 @@ import torch.nn.functional as F
 from .. import models
 from .._core import InputError, InputTypeError, ModelError
 
+__all__ = ["DEFAULT_MODEL", "load_network", "check_image_pair", "image_to_tensor", "downscaled_size", "resize_map",
+           "DeepFeatureDistance"]
+
 DEFAULT_MODEL = "resnet34_1000_imagenet_classifier"
 # Manifest name -> the facenorm.nets loader for that network.
 _LOADERS = {

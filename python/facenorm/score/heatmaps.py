@@ -16,6 +16,9 @@ import numpy as np
 from .. import _core
 from .._core import InputError
 
+__all__ = ["METHODS", "COLOURS", "VARIANTS", "DEFAULT_METHOD", "DEFAULT_COLOUR", "DEFAULT_EROSION", "parse_method",
+           "anomaly_heatmap", "heatmap_plane"]
+
 METHODS = ("pse", "ssim", "deep")
 COLOURS = ("rgb", "ycbcr")
 # Table 1 columns: name -> (colour, erosion size)

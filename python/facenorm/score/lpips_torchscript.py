@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from .._core import MissingFileError, ModelError
 from .deep_features import check_image_pair, image_to_tensor, resize_map
 
+__all__ = ["TorchScriptLPIPS"]
+
 
 class TorchScriptLPIPS:
     """A user-supplied TorchScript LPIPS (see the module docstring for the convention), on the CPU."""

@@ -18,6 +18,8 @@ import numpy as np
 
 from .. import _core
 
+__all__ = ["SCORE_FLOOR", "SCORE_CAP", "HeatmapScore", "anomaly_score_details", "anomaly_score"]
+
 SCORE_FLOOR = 1e-9
 SCORE_CAP = -math.log(SCORE_FLOOR)
 

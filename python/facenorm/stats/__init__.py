@@ -5,13 +5,14 @@
     matched = align_scores(scores, ratings)            # scores: image id -> S
     print(pearson(matched.scores, matched.ratings))    # S larger = more normal: r > 0 expected
 """
-from .agreement import (  # noqa: F401
-    AUCResult, Correlation, average_ranks, kendall_tau, normal_quantile, pearson,
-    regularized_incomplete_beta, roc_auc, spearman,
-)
+from .agreement import AUCResult, Correlation, kendall_tau, pearson, roc_auc, spearman  # noqa: F401
 from .ratings import (  # noqa: F401
     Alignment, RatingsTable, align_scores, normalize_id, read_ratings_csv, read_ratings_table,
 )
 from .ablation import (  # noqa: F401
     AblationCell, AblationTable, MethodUnavailable, ablation_table, default_functions,
 )
+
+__all__ = ["AUCResult", "Correlation", "kendall_tau", "pearson", "roc_auc", "spearman", "Alignment",
+           "RatingsTable", "align_scores", "normalize_id", "read_ratings_csv", "read_ratings_table",
+           "AblationCell", "AblationTable", "MethodUnavailable", "ablation_table", "default_functions"]

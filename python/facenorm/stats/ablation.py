@@ -19,6 +19,9 @@ from .._core import InputError, ModelError
 from .agreement import pearson
 from .ratings import mean_ratings, normalize_id, normalize_keys
 
+__all__ = ["VARIANTS", "VARIANT_TITLES", "REGION_TITLES", "METHOD_TITLES", "MethodUnavailable", "AblationCell",
+           "AblationTable", "default_functions", "ablation_table"]
+
 # Table 1 columns: variant -> (colour space, erosion size)
 VARIANTS = {"base": ("rgb", 0), "ycbcr": ("ycbcr", 0), "erosion": ("rgb", 3), "both": ("ycbcr", 3)}
 VARIANT_TITLES = {"base": "Base", "ycbcr": "+YCbCr", "erosion": "+Erosion", "both": "+Both"}

@@ -14,6 +14,9 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["MIN_PAIRS", "Correlation", "AUCResult", "regularized_incomplete_beta", "normal_quantile",
+           "average_ranks", "pearson", "spearman", "kendall_tau", "roc_auc"]
+
 MIN_PAIRS = 3
 
 

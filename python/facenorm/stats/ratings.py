@@ -18,6 +18,9 @@ import numpy as np
 
 from .._core import InputError
 
+__all__ = ["ID_COLUMNS", "RATING_COLUMNS", "IMAGE_EXTENSIONS", "Column", "normalize_id", "RatingsTable",
+           "read_ratings_table", "read_ratings_csv", "Alignment", "normalize_keys", "align_scores", "mean_ratings"]
+
 # Header names recognised when no column is named, in order of preference (compared lowercased).
 ID_COLUMNS = ("image_id", "image", "id", "file", "filename", "image_name")
 RATING_COLUMNS = ("rating", "score", "mean", "mean_rating")

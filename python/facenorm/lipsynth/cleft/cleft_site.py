@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["SIDE_POINTS", "CleftSite", "cleft_site"]
+
 # the subject's side -> (peak, lateral lip point, inner lip point, alar base, nostril floor)
 SIDE_POINTS = {"right": (50, 49, 61, 31, 32), "left": (52, 53, 63, 35, 34)}
 

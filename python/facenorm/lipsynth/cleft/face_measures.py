@@ -6,6 +6,8 @@ import numpy as np
 
 from ..._core import InputError
 
+__all__ = ["FaceMeasures", "measure_face"]
+
 
 @dataclass
 class FaceMeasures:

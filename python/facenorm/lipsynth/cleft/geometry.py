@@ -7,6 +7,9 @@ from .ramps import clamp, smoothstep
 from .seam_warp import SeamWarp
 from .smooth_warp import SmoothWarp
 
+__all__ = ["COLUMELLA_BASE", "NOSE_TIP", "BOW_MIDPOINT", "INNER_UPPER_LIP", "build_seams", "alar_domes",
+           "build_smooth_warp", "forward_through_seams"]
+
 COLUMELLA_BASE, NOSE_TIP, BOW_MIDPOINT = 33, 30, 51
 INNER_UPPER_LIP = (61, 62, 63)
 

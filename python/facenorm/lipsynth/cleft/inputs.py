@@ -3,6 +3,8 @@ import numpy as np
 
 from ..._core import InputError, InputTypeError
 
+__all__ = ["KINDS", "SIDES", "USED_LANDMARKS", "checked_image", "checked_landmarks", "checked_choice"]
+
 KINDS = ("unilateral_incomplete", "unilateral_complete", "bilateral_incomplete", "bilateral_complete", "repaired")
 SIDES = ("left", "right", "both")  # the subject's side: "left" is the image right
 USED_LANDMARKS = np.arange(27, 68)  # nose, eyes and mouth: what the synthesizer measures and moves

@@ -5,6 +5,8 @@ import numpy as np
 
 from .ramps import clamp, smoothstep
 
+__all__ = ["gap_alpha", "gap_colour", "rim_shadow"]
+
 
 def gap_alpha(b, hl, hm, feather: float):
     """Coverage of the gap, feathered over `feather` px across its edges; also the signed

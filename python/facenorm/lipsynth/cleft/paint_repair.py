@@ -5,6 +5,8 @@ import numpy as np
 
 from .ramps import clamp, smoothstep
 
+__all__ = ["scar_alpha_and_ridge", "scar_colour", "white_roll_alpha"]
+
 
 def scar_alpha_and_ridge(a, b, p: dict, site, face, fine):
     """(alpha, ridge): coverage of the scar and its raised profile's signed shading in [-1, 1]."""

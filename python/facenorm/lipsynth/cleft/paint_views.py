@@ -8,6 +8,8 @@ from .paint_gap import gap_alpha, gap_colour, rim_shadow
 from .paint_repair import scar_alpha_and_ridge, scar_colour, white_roll_alpha
 from .shading import band_noise
 
+__all__ = ["PAINTED", "paint_open", "paint_repair"]
+
 PAINTED = 0.5 / 255.0  # coverage above which a pixel counts as changed
 
 

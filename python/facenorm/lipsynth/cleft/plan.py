@@ -25,6 +25,8 @@ the columella base 33 by 0.12 N s): a short columella over a small central lip s
 """
 import numpy as np
 
+__all__ = ["NOSE_COMPLETE", "plan_side", "plan_cleft"]
+
 NOSE_COMPLETE = {"alar_lateral": 0.20, "alar_down": 0.10, "floor_lateral": 0.15, "floor_down": 0.12,
                  "dome_down": 0.15, "columella_shift": 0.07}
 

@@ -2,6 +2,8 @@
 landmark inverses its argument checks cost more than the arithmetic."""
 import numpy as np
 
+__all__ = ["clamp", "smoothstep", "fade"]
+
 
 def clamp(x, lo: float, hi: float):
     """x limited to [lo, hi] (np.clip's result for finite x)."""

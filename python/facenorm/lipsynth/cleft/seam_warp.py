@@ -16,6 +16,8 @@ import numpy as np
 
 from .ramps import fade
 
+__all__ = ["SeamWarp"]
+
 
 @dataclass
 class SeamWarp:

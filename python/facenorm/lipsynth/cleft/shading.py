@@ -3,6 +3,8 @@ brightness so a painted cavity or scar is lit like the skin around it."""
 import cv2
 import numpy as np
 
+__all__ = ["LUMA", "band_noise", "local_light", "luminance"]
+
 LUMA = np.float32([0.299, 0.587, 0.114])
 
 

@@ -4,6 +4,8 @@ points stays where it is, and each point's displacement is met exactly."""
 import cv2
 import numpy as np
 
+__all__ = ["wendland", "SmoothWarp"]
+
 
 def wendland(r):
     """phi(r) = (1 - r)^4 (4 r + 1) for r < 1, else 0: C2 and positive definite in 2D."""

@@ -19,6 +19,8 @@ from .plan import plan_cleft
 from .shading import local_light, luminance
 from .cleft_site import SIDE_POINTS
 
+__all__ = ["MOVED", "CleftSynthesis", "synthesize_cleft"]
+
 MOVED = 1e-3  # px: a pixel whose source is farther than this from itself is changed
 
 

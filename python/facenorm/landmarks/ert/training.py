@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._core import InputError, train_shape_predictor
+from ..._core import InputError, train_shape_predictor
 from .samples import ShapeSamples
+
+__all__ = ["ShapeTrainerSettings", "train_shape_model", "cross_validate_shape_model"]
 
 
 @dataclass
@@ -50,12 +52,13 @@ def train_shape_model(samples: ShapeSamples, out_path, settings: ShapeTrainerSet
 def cross_validate_shape_model(annotated, base: ShapeSamples, out, settings: ShapeTrainerSettings = None,
                                folds: int = 5, seed: int = 0, progress: bool = True) -> dict:
     """annotated: landmarks_fcn.annotations.Annotated photos; base: the samples every fold adds."""
-    from .._core import read_image
-    from ..detection import FaceDetector, LandmarkPredictor
-    from ..files import atomic_write
-    from ..landmarks_fcn.evaluation import markdown_table, summarize
-    from ..landmarks_fcn.nme import nme, subject_folds
-    from ..landmarks_fcn.samples import annotated_face_box
+    from ..._core import read_image
+    from ...detection import FaceDetector
+    from ..dlib import LandmarkPredictor
+    from ...files import atomic_write
+    from ..fcn.evaluation import markdown_table, summarize
+    from ..fcn.nme import nme, subject_folds
+    from ..labelled_faces import annotated_face_box
 
     settings = settings or ShapeTrainerSettings()
     os.makedirs(out, exist_ok=True)

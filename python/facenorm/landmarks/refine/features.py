@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .._core import InputError
+from ..._core import InputError
+
+__all__ = ["ANCHORS", "BINS", "FeatureLayout", "similarity", "apply", "invert", "canonical_template", "to_gray",
+           "canonical_face", "orientation_cells", "sample_offsets", "features_at", "shape_features"]
 
 # points the palsy-like droop does not move (jaw 0-16, nose 27-35, eye corners)
 ANCHORS = np.array(list(range(0, 17)) + list(range(27, 36)) + [36, 39, 42, 45])

@@ -9,7 +9,9 @@ docs/results.md: 1 point in 133,000 falls outside the crop (by at most 2 px).
 import cv2
 import numpy as np
 
-from .._core import InputError
+from ..._core import InputError
+
+__all__ = ["SIDE", "SCALE", "SHIFT_DOWN", "box_corners", "crop_transform", "to_crop", "from_crop", "gray_crop"]
 
 SIDE = 96
 SCALE = 1.6

@@ -15,12 +15,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._core import InputError
-from ..landmarks_fcn.nme import nme
+from ..._core import InputError
+from ..fcn.nme import nme
 from .features import FeatureLayout, apply, canonical_template, invert, shape_features
 from .model import Cascade, save_model, shrink
 from .ridge import RidgeProblem
 from .samples import RefineSet, mirrored
+
+__all__ = ["RefinerSettings", "point_error", "SYNTHETIC_GROUPS", "NORMAL_GROUPS", "balanced_error",
+           "train_refiner"]
 
 
 @dataclass
@@ -119,7 +122,7 @@ def train_refiner(samples: RefineSet, out, settings: RefinerSettings = None, sou
     stage and group, in fractions of the inter-ocular distance). gate: {"model", "low", "high"}
     (model.Gate) written into model.json, or None; start_model: the refiner the samples' start points
     came from (model.chained_start), or None for dlib's."""
-    from ..landmarks_fcn.training import subject_split
+    from ..fcn.training import subject_split
 
     settings = settings or RefinerSettings()
     if settings.stages < 1 or not settings.penalties:

@@ -3,8 +3,10 @@ the mean over the five lengths of |(left - right) predicted - (left - right) tru
 of the true outer eye-corner distance. A landmarker that lags a droop understates it."""
 import numpy as np
 
-from ..palsy.measures import LENGTHS, asymmetry_measures
+from ...palsy.measures import LENGTHS, asymmetry_measures
 from .nme import OUTER_EYE_CORNERS
+
+__all__ = ["asymmetry_error"]
 
 
 def asymmetry_error(pred, truth) -> np.ndarray:

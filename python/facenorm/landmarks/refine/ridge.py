@@ -8,6 +8,8 @@ Optional per-sample weights let a few real photos count as much as many syntheti
 """
 import numpy as np
 
+__all__ = ["RidgeProblem"]
+
 
 def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:

@@ -8,16 +8,18 @@ import os
 
 import numpy as np
 
-from .._core import InputError, ModelError
-from ..models import read_model_folder
+from ..._core import InputError, ModelError
+from ...models import read_model_folder
 from .crop import SCALE, SHIFT_DOWN, SIDE, crop_transform, from_crop, gray_crop
+
+__all__ = ["FORMAT", "VERSION", "default_model_dir", "FcnLandmarker", "fcn_landmarker"]
 
 FORMAT = "facenorm-landmark-fcn"
 VERSION = 1
 
 
 def default_model_dir() -> str:
-    from ..models import model_dir
+    from ...models import model_dir
     return model_dir("landmark_fcn", "facenorm train-landmarks")
 
 
@@ -28,7 +30,7 @@ class FcnLandmarker:
     def __init__(self, model_dir=None, top_k=None, weighted=None, threads=None):
         import torch
 
-        from .. import nets
+        from ... import nets
 
         self.model_dir = os.fspath(model_dir or default_model_dir())
         s = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-landmarks", "docs/palsy.md")
@@ -51,8 +53,8 @@ class FcnLandmarker:
 
     def predict_crops(self, crops: np.ndarray, batch: int = 64) -> np.ndarray:
         """uint8 (N, 96, 96) crops -> float32 (N, 68, 2) points in crop pixels."""
-        from .. import nets
-        from ..nets import torch_threads
+        from ... import nets
+        from ...nets import torch_threads
 
         torch = self._torch
         crops = np.asarray(crops)
@@ -71,3 +73,27 @@ class FcnLandmarker:
         t = crop_transform(box, self.scale, self.shift_down)
         points = self.predict_crops(gray_crop(image, t)[None])[0]
         return from_crop(points, t)
+
+
+def _option(name: str, value, convert):
+    if value is None:
+        return None
+    try:
+        return convert(value)
+    except ValueError:
+        raise InputError(f"landmarker 'fcn': option {name}: expected {convert.__name__}, got '{value}'") from None
+
+
+def _flag(value) -> bool:
+    if str(value).lower() not in ("0", "1", "true", "false", "yes", "no"):
+        raise ValueError(value)
+    return str(value).lower() in ("1", "true", "yes")
+
+
+_flag.__name__ = "0 or 1"
+
+
+def fcn_landmarker(model=None, top_k=None, weighted=None, threads=None) -> FcnLandmarker:
+    """The registry's `fcn[:model=DIR,top_k=N,weighted=0|1,threads=N]` (options as strings)."""
+    return FcnLandmarker(model, _option("top_k", top_k, int), _option("weighted", weighted, _flag),
+                         _option("threads", threads, int))

@@ -13,9 +13,13 @@ import os
 
 import numpy as np
 
-from .._core import InputError, ModelError
-from ..models import read_model_folder
+from ..._core import InputError, ModelError
+from ...models import read_model_folder
 from .features import FeatureLayout, apply, invert, shape_features, to_gray
+
+__all__ = ["FORMAT", "VERSION", "WEIGHTS", "default_model_dir", "shrink", "Cascade", "layout_of", "gate_weight",
+           "gated", "Gate", "chained_start", "RefinedPrediction", "RefinedLandmarker", "refined_landmarker",
+           "save_model"]
 
 FORMAT = "facenorm-landmark-refiner"
 VERSION = 1
@@ -23,7 +27,7 @@ WEIGHTS = "refiner.npz"
 
 
 def default_model_dir() -> str:
-    from ..models import model_dir
+    from ...models import model_dir
     return model_dir("landmark_refiner", "facenorm train-landmark-refiner")
 
 
@@ -108,8 +112,8 @@ class Gate:
     docs/palsy.md)."""
 
     def __init__(self, spec: dict, folder: str):
-        from ..models import model_dir as find_model
-        from ..palsy.assessment import PalsyAssessor
+        from ...models import model_dir as find_model
+        from ...palsy.assessment import PalsyAssessor
 
         try:
             name, self.low, self.high = spec["model"], float(spec["low"]), float(spec["high"])
@@ -130,7 +134,7 @@ class Gate:
 def chained_start(name: str, folder: str) -> "RefinedLandmarker":
     """The refiner whose points this one starts from (a model name, or a folder relative to this
     model's): one link only, so a chain cannot loop."""
-    from ..models import model_dir as find_model
+    from ...models import model_dir as find_model
 
     path = os.path.join(folder, name)
     start = RefinedLandmarker(path if os.path.isdir(path) else find_model(name))
@@ -155,7 +159,7 @@ class RefinedLandmarker:
     default unless given (an object with predict(image, box))."""
 
     def __init__(self, model_dir=None, start=None):
-        from ..detection import LandmarkPredictor
+        from ..dlib import LandmarkPredictor
 
         self.model_dir = os.fspath(model_dir or default_model_dir())
         s = read_model_folder(self.model_dir, FORMAT, VERSION, "facenorm train-landmark-refiner", "docs/palsy.md")
@@ -194,12 +198,17 @@ class RefinedLandmarker:
         return RefinedPrediction(gated(start, full, g), full, start, g, p)
 
 
+def refined_landmarker(model=None) -> RefinedLandmarker:
+    """The registry's `refined[:model=DIR]`."""
+    return RefinedLandmarker(model)
+
+
 def save_model(out, cascade: Cascade, info: dict) -> str:
     """Write refiner.npz and model.json into `out` (each via a temporary file and a rename;
     model.json last, so a folder with a model.json is complete)."""
     import json
 
-    from ..models import sha256_of
+    from ...models import sha256_of
 
     os.makedirs(out, exist_ok=True)
     weights = os.path.join(out, WEIGHTS)

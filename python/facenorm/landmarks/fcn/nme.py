@@ -15,7 +15,9 @@ reads ~11%: compare like with like.
 """
 import numpy as np
 
-from .._core import InputError
+from ..._core import InputError
+
+__all__ = ["OUTER_EYE_CORNERS", "INNER_POINTS", "box_size", "nme", "subject_folds"]
 
 OUTER_EYE_CORNERS = (36, 45)
 INNER_POINTS = slice(17, 68)  # what the asymmetry measures read; the jaw line is ill-defined in a photo

@@ -6,6 +6,8 @@ pixels, covers it. The jaw (0-16) lies on the face's outline and is left out.
 import cv2
 import numpy as np
 
+__all__ = ["PARTS", "part_hits"]
+
 PARTS = {  # iBUG indices -> CelebAMask class ids
     "brows": (range(17, 27), (6, 7)),
     "nose": (range(27, 36), (2,)),

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checkpoints import Checkpoints
+from ...checkpoints import Checkpoints
 from .crop import SCALE, SHIFT_DOWN, from_crop
 from .model import FORMAT, VERSION
 from .samples import LandmarkSet, flipped
+
+__all__ = ["FcnSettings", "subject_split", "train_fcn", "cross_validate"]
 
 
 @dataclass
@@ -46,7 +48,7 @@ def train_fcn(samples: LandmarkSet, out, settings: FcnSettings = None, source=()
     import torch
     from tqdm import tqdm
 
-    from .. import nets
+    from ... import nets
 
     settings = settings or FcnSettings()
     started = time.perf_counter()

@@ -1,14 +1,15 @@
 """What the shape-predictor trainer learns from: grayscale face crops (the region dlib's predictor
 reads at inference: the detector's box with 40% margin), the box and the 68 points in the crop,
 and each mirrored."""
-import sys
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from .._core import InputError
-from ..palsy.midline import MIRROR
+from ..._core import InputError
+from ...palsy.midline import MIRROR
+
+__all__ = ["CROP_SIDE", "ShapeSamples", "crop", "from_annotations", "from_normal_faces"]
 
 CROP_SIDE = 320  # the crop's longer side in pixels; the trees read box-relative positions
 
@@ -73,45 +74,31 @@ def crop(image, box, points):
 
 
 def from_annotations(annotated, progress: bool = True) -> ShapeSamples:
-    from tqdm import tqdm
-
-    from .._core import read_image
-    from ..detection import FaceDetector
-    from ..landmarks_fcn.samples import annotated_face_box
+    from ...detection import FaceDetector
+    from ..labelled_faces import annotated_face_box, annotated_faces
 
     detector, out = FaceDetector(), ShapeSamples()
-    for a in tqdm(annotated, desc="shape samples", unit="img", file=sys.stderr, disable=not progress):
-        image = read_image(a.path)
-        box = annotated_face_box(detector, image, a.landmarks)
+    for face in annotated_faces(annotated, [], "shape samples", progress):
+        box = annotated_face_box(detector, face.image, face.truth)
         if box is not None:
-            out.add(image, box.to_list(), a.landmarks, a.subject, a.group)
+            out.add(face.image, box.to_list(), face.truth, face.subject, face.group)
     return out
 
 
 def from_normal_faces(paths, palsy_copies: bool = True, seed: int = 0, progress: bool = True) -> ShapeSamples:
     """dlib's points as pseudo-labels on each normal face, and the exact points of both its
     palsy-like copies (dlib's box on each copy, as at inference)."""
-    from tqdm import tqdm
-
-    from .._core import read_image
-    from ..lipsynth.palsy import palsy_transform
-    from ..pipeline import FacePipeline
+    from ...pipeline import FacePipeline
+    from ..labelled_faces import normal_faces
 
     pipeline, out = FacePipeline(), ShapeSamples()
-    for i, path in enumerate(tqdm(paths, desc="shape samples", unit="face", file=sys.stderr, disable=not progress)):
-        try:
-            image = read_image(path)
-            face = pipeline.faces(image)[0]
-        except InputError:
-            continue
-        out.add(image, face.box.to_list(), face.landmarks, path, "normal")
-        if palsy_copies:
-            rng = np.random.default_rng([seed, i])
-            for side in ("left", "right"):
-                t = palsy_transform(image, face.landmarks, side, float(rng.uniform(0.5, 1.0)))
-                try:
-                    box = pipeline.detector.detect(t.image, "largest")[0]
-                except InputError:
-                    continue
-                out.add(t.image, box.to_list(), t.landmarks_after, path, f"palsy-{side}")
+    for face in normal_faces(paths, [], pipeline, "both" if palsy_copies else "none", seed=seed,
+                             desc="shape samples", progress=progress):
+        box = face.box
+        if box is None:
+            try:
+                box = pipeline.detector.detect(face.image, "largest")[0]
+            except InputError:
+                continue
+        out.add(face.image, box.to_list(), face.truth, face.subject, face.group)
     return out

@@ -8,13 +8,15 @@ import os
 
 import numpy as np
 
-from ..files import atomic_write
-from ..landmarks_fcn.asymmetry_error import asymmetry_error
-from ..landmarks_fcn.evaluation import markdown_table, paired_comparison, paired_table, summarize
-from ..landmarks_fcn.nme import nme, subject_folds
+from ...files import atomic_write
+from ..fcn.asymmetry_error import asymmetry_error
+from ..fcn.evaluation import markdown_table, paired_comparison, paired_table, summarize
+from ..fcn.nme import nme, subject_folds
 from .model import RefinedLandmarker
 from .samples import RefineSet
 from .training import RefinerSettings, train_refiner
+
+__all__ = ["cross_validate_refiner"]
 
 
 def _rows(fold, held: RefineSet, offset, predictions: dict) -> list:

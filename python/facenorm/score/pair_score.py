@@ -10,6 +10,8 @@ from .calibration import Calibration, calibration_key, default_calibration
 from .heatmaps import DEFAULT_COLOUR, DEFAULT_EROSION, DEFAULT_METHOD, anomaly_heatmap
 from .scoring import HeatmapScore, anomaly_score_details
 
+__all__ = ["DEFAULT_REGION", "PairScore", "canonical_mean_error_score", "score_pair"]
+
 DEFAULT_REGION = "mouth_nose"  # the PLOS ONE paper's "mouth only" setting (r = 0.942)
 
 

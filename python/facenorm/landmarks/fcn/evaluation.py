@@ -16,11 +16,14 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from .. import _core
-from ..parsing.labels import celebamask_mask_path, read_label_map
+from ... import _core
+from ...parsing.labels import celebamask_mask_path, read_label_map
 from . import mask_agreement
 from .asymmetry_error import asymmetry_error
 from .nme import nme
+
+__all__ = ["MEASURES", "COLOURS", "sample_rows", "summarize", "markdown_table", "PAIRED_MEASURES",
+           "paired_comparison", "paired_table", "overlays", "write_report"]
 
 MEASURES = ("nme_eq3", "nme_box", "nme_io", "nme_io_inner", "asym_err")
 COLOURS = [(255, 255, 255), (0, 160, 255), (0, 220, 0), (255, 0, 255)]  # RGB, one per landmarker
@@ -146,7 +149,7 @@ def overlays(samples, count: int = 6, tile: int = 256) -> np.ndarray:
 
 
 def write_report(samples, out_dir) -> dict:
-    from .._core import write_image
+    from ..._core import write_image
     os.makedirs(out_dir, exist_ok=True)
     rows = sample_rows(samples)
     keys = list(dict.fromkeys(k for r in rows for k in r))

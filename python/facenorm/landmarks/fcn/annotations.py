@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core import InputError, MissingFileError
-from ..data.inputs import images_in_folder
+from ..._core import InputError, MissingFileError
+from ...data.inputs import images_in_folder
+
+__all__ = ["Annotated", "read_pts", "write_pts", "read_npy", "read_annotated_folder"]
 
 
 @dataclass
