@@ -1,17 +1,11 @@
 // Row kernels of the PSE heatmap and the score: squared error (eq. 4), 3 x 3 minimum (eq. 5)
-// and the masked sum (eq. 6). Each has a portable version and, on x86-64 CPUs with AVX2, a
-// hand-vectorized one picked at run time (the build targets the x86-64 baseline).
+// and the masked sum (eq. 6). This file holds the portable versions, which are the
+// specification, and the dispatch: on x86-64 CPUs with AVX2 (the build targets the x86-64
+// baseline) it picks the hand-vectorized versions of kernels_avx2.cpp at run time.
 #include <atomic>
-#include <cfloat>
-#include <cmath>
-#include <cstdint>
 
-#include "score_internal.hpp"
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define FACENORM_X86_SIMD 1
-#endif
+#include "kernels_avx2.hpp"
+#include "kernels_shared.hpp"
 
 #if defined(FACENORM_X86_SIMD) && !defined(__clang__)
 // Simple loops: compiled twice (AVX2 and the baseline) by GCC and picked at run time. No FMA
@@ -26,32 +20,9 @@ namespace facenorm::score_detail {
 namespace {
 std::atomic<bool> g_simd{true};
 
-// A product the compiler must not fuse into a following addition (no FMA contraction), so that
-// sums round the same in functions compiled with and without FMA.
-inline __attribute__((always_inline)) float opaque(float v) {
 #ifdef FACENORM_X86_SIMD
-  __asm__("" : "+x"(v));
-#endif
-  return v;
-}
-inline __attribute__((always_inline)) double opaque(double v) {
-#ifdef FACENORM_X86_SIMD
-  __asm__("" : "+x"(v));
-#endif
-  return v;
-}
-
-#ifdef FACENORM_X86_SIMD
-bool cpu_has_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
-bool cpu_has_avx2_fma() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
-}
-bool use_avx2() { return cpu_has_avx2() && simd_enabled(); }
-bool use_avx2_fma() { return cpu_has_avx2_fma() && simd_enabled(); }
+bool use_avx2() { return avx2::cpu_has_avx2() && simd_enabled(); }
+bool use_avx2_fma() { return avx2::cpu_has_avx2_fma() && simd_enabled(); }
 #endif
 }  // namespace
 
@@ -79,19 +50,7 @@ void min_into_row(float* inout, const float* b, int n) {
 
 namespace {
 
-struct Coefficients {
-  float m[3][3];
-  Coefficients() {
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) m[i][j] = float(kBt601[i][j] / 255.0);
-  }
-};
-const Coefficients& coefficients() {
-  static const Coefficients c;
-  return c;
-}
-
-// Reference version (any CPU): ((K[c][0] dR + K[c][1] dG) + K[c][2] dB)^2 in float.
+// The specification (any CPU): ((K[c][0] dR + K[c][1] dG) + K[c][2] dB)^2 in float.
 FACENORM_SIMD_CLONES
 void squared_error_row_portable(const std::uint8_t* a, const std::uint8_t* b, float* out, int cols, int ycbcr) {
   if (!ycbcr) {
@@ -101,7 +60,7 @@ void squared_error_row_portable(const std::uint8_t* a, const std::uint8_t* b, fl
     }
     return;
   }
-  const auto& k = coefficients().m;
+  const auto& k = ycbcr_coefficients().m;
   for (int x = 0; x < cols; ++x) {
     const float d[3] = {float(int(a[3 * x]) - int(b[3 * x])), float(int(a[3 * x + 1]) - int(b[3 * x + 1])),
                         float(int(a[3 * x + 2]) - int(b[3 * x + 2]))};
@@ -112,126 +71,20 @@ void squared_error_row_portable(const std::uint8_t* a, const std::uint8_t* b, fl
   }
 }
 
-#ifdef FACENORM_X86_SIMD
-// AVX2 + FMA on the interleaved floats, without deinterleaving. For float g of the row (pixel
-// g / 3, channel c = g % 3) the differences of its pixel are d[g] and two of d[g - 2], d[g - 1],
-// d[g + 1], d[g + 2] (which two depends on c): two blends of shifted loads bring them into
-// place, and the weights repeat every 24 floats (3 vectors):
-//   v = fma(K[c][c+2], d[pixel, c+2], fma(K[c][c+1], d[pixel, c+1], K[c][c] * d[g]))  (mod 3)
-// It differs from the portable version only by the FMA rounding (< 1 ulp of v).
-struct YCbCrFmaWeights {
-  alignas(32) float w[3][3][8];  // [vector of the 24-float period][term][element]
-  YCbCrFmaWeights() {
-    const auto& k = coefficients().m;
-    for (int q = 0; q < 3; ++q)
-      for (int e = 0; e < 8; ++e) {
-        int c = (8 * q + e) % 3;
-        for (int t = 0; t < 3; ++t) w[q][t][e] = k[c][(c + t) % 3];
-      }
-  }
-};
-const YCbCrFmaWeights& ycbcr_fma_weights() {
-  static const YCbCrFmaWeights w;
-  return w;
-}
-
-template <int kRot1Mask, int kRot2Mask>
-__attribute__((target("avx2,fma"))) inline __m256 ycbcr_square(const float* d, __m256 w0, __m256 w1, __m256 w2) {
-  // rot1 = d[g+1] (c = 0, 1) or d[g-2] (c = 2); rot2 = d[g+2] (c = 0) or d[g-1] (c = 1, 2)
-  __m256 rot1 = _mm256_blend_ps(_mm256_loadu_ps(d + 1), _mm256_loadu_ps(d - 2), kRot1Mask);
-  __m256 rot2 = _mm256_blend_ps(_mm256_loadu_ps(d - 1), _mm256_loadu_ps(d + 2), kRot2Mask);
-  __m256 v = _mm256_mul_ps(w0, _mm256_loadu_ps(d));
-  v = _mm256_fmadd_ps(w1, rot1, v);
-  v = _mm256_fmadd_ps(w2, rot2, v);
-  return _mm256_mul_ps(v, v);
-}
-
-__attribute__((target("avx2,fma"))) void squared_error_row_ycbcr_avx2(const std::uint8_t* a, const std::uint8_t* b,
-                                                                       float* out, float* diff, int cols) {
-  const int n = 3 * cols, padded = (n + 23) / 24 * 24;
-  float* d = diff + 8;
-  d[-2] = d[-1] = 0.0f;
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256i va = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + i)));
-    __m256i vb = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + i)));
-    _mm256_storeu_ps(d + i, _mm256_cvtepi32_ps(_mm256_sub_epi32(va, vb)));
-  }
-  for (; i < n; ++i) d[i] = float(int(a[i]) - int(b[i]));
-  for (; i < padded + 2; ++i) d[i] = 0.0f;
-  const auto& w = ycbcr_fma_weights().w;
-  const __m256 w00 = _mm256_load_ps(w[0][0]), w01 = _mm256_load_ps(w[0][1]), w02 = _mm256_load_ps(w[0][2]);
-  const __m256 w10 = _mm256_load_ps(w[1][0]), w11 = _mm256_load_ps(w[1][1]), w12 = _mm256_load_ps(w[1][2]);
-  const __m256 w20 = _mm256_load_ps(w[2][0]), w21 = _mm256_load_ps(w[2][1]), w22 = _mm256_load_ps(w[2][2]);
-  alignas(32) float last[24];
-  for (i = 0; i < padded; i += 24) {
-    float* q = i + 24 <= n ? out + i : last;
-    _mm256_storeu_ps(q, ycbcr_square<0x24, 0x49>(d + i, w00, w01, w02));
-    _mm256_storeu_ps(q + 8, ycbcr_square<0x49, 0x92>(d + i + 8, w10, w11, w12));
-    _mm256_storeu_ps(q + 16, ycbcr_square<0x92, 0x24>(d + i + 16, w20, w21, w22));
-    if (q == last) std::copy(last, last + (n - i), out + i);
-  }
-}
-#endif
-
 }  // namespace
 
 void squared_error_row(const std::uint8_t* a, const std::uint8_t* b, float* out, float* diff, int cols, bool ycbcr) {
 #ifdef FACENORM_X86_SIMD
-  if (ycbcr && use_avx2_fma()) return squared_error_row_ycbcr_avx2(a, b, out, diff, cols);
+  if (ycbcr && use_avx2_fma()) return avx2::squared_error_row_ycbcr(a, b, out, diff, cols);
 #endif
   (void)diff;
   squared_error_row_portable(a, b, out, cols, ycbcr);
 }
 
-// ---------------------------------------------------------------- eq. 6: row sums
-//
-// Two fixed summation orders, each followed exactly by every implementation of it, so that a
-// heatmap gives the same bits whichever function (heatmap_score, or the fused pse_score) and
-// whichever code path sums it. The checks ride along: min / max of H (< 0 and inf are errors)
-// and of m (outside [0, 1]); NaN propagates into the sums (even 0 * NaN = NaN).
+// ---------------------------------------------------------------- eq. 6: row sums (order: kernels_shared.hpp)
 
 namespace {
 
-template <MaskKind K>
-inline __attribute__((always_inline)) float mask_weight(const void* mask, int x, float& mmin, float& mmax,
-                                                        int& bad_bytes) {
-  if constexpr (K == MaskKind::None) {
-    (void)mask, (void)x, (void)mmin, (void)mmax, (void)bad_bytes;
-    return 1.0f;
-  } else if constexpr (K == MaskKind::Float) {
-    float m = static_cast<const float*>(mask)[x];
-    mmin = std::min(mmin, m);
-    mmax = std::max(mmax, m);
-    return m;
-  } else {
-    std::uint8_t v = static_cast<const std::uint8_t*>(mask)[x];
-    bad_bytes |= std::uint8_t(v + 1) > 1;  // neither 0 nor 255
-    return v ? 1.0f : 0.0f;
-  }
-}
-
-inline __attribute__((always_inline)) double lane_sum8(const double* v) {
-  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-}
-inline __attribute__((always_inline)) double lane_sum24(const double* v) {
-  return (lane_sum8(v) + lane_sum8(v + 8)) + lane_sum8(v + 16);
-}
-
-template <MaskKind K>
-inline __attribute__((always_inline)) RowSum make_row_sum(double h, double n, float hmin, float hmax, float mmin,
-                                                          float mmax, int bad_bytes) {
-  RowSum r;
-  r.h = h;
-  r.n = n;
-  if constexpr (K == MaskKind::Float) r.bad_m = !(mmin >= 0.f && mmax <= 1.f && !std::isnan(n));
-  if constexpr (K == MaskKind::Byte) r.bad_m = bad_bytes != 0;
-  r.bad_h = hmin < 0.f || hmax > FLT_MAX || (std::isnan(h) && !r.bad_m);
-  return r;
-}
-
-// -- 1, 2 or 4 channels: per pixel the channel sum in float, left to right; then in double
-//    acc[x % 8] += m_x * sum, nacc[x % 8] += m_x; the lanes combined by lane_sum8.
 template <int CN, MaskKind K>
 RowSum sum_row_generic(const float* h, const void* mask, int cols) {
   double acc[8] = {}, nacc[8] = {};
@@ -250,174 +103,12 @@ RowSum sum_row_generic(const float* h, const void* mask, int cols) {
   return make_row_sum<K>(lane_sum8(acc), n, hmin, hmax, mmin, mmax, bad_bytes);
 }
 
-// -- 3 channels (PSE and SSIM heatmaps): blocks of 8 pixels = 24 floats. Float lane e of a
-//    block accumulates m[pixel of e] * H[e] (float multiply, then float add); float lane j
-//    (0..7) accumulates the weight of the block's pixel j. After every kFlushBlocks blocks and
-//    at the end of the row each float lane is added into its double lane and reset; a partial
-//    last block uses the lanes it covers. Row total: lane_sum24 (lane_sum8) of the double
-//    lanes. Float partial sums of at most 16 terms keep the relative error under 1e-6.
-constexpr int kFlushBlocks = 16;
-
-struct Rgb3Lanes {
-  float f[24] = {}, fn[8] = {};
-  double d[24] = {}, dn[8] = {};
-  float hmin = 0.f, hmax = 0.f, mmin = 0.f, mmax = 0.f;
-  int bad_bytes = 0, blocks = 0;  // blocks since the last flush
-
-  void flush() {
-    for (int e = 0; e < 24; ++e) d[e] += double(f[e]), f[e] = 0.f;
-    for (int j = 0; j < 8; ++j) dn[j] += double(fn[j]), fn[j] = 0.f;
-    blocks = 0;
-  }
-};
-
-// Pixels [x0, x0 + count) (count <= 8) as one block, portable code.
-template <MaskKind K>
-inline __attribute__((always_inline)) void sum_block3(const float* h, const void* mask, int x0, int count,
-                                                      Rgb3Lanes& l) {
-  for (int j = 0; j < count; ++j) {
-    const float m = mask_weight<K>(mask, x0 + j, l.mmin, l.mmax, l.bad_bytes);
-    for (int c = 0; c < 3; ++c) {
-      const float v = h[3 * (x0 + j) + c];
-      l.hmin = std::min(l.hmin, v);
-      l.hmax = std::max(l.hmax, v);
-      l.f[3 * j + c] += opaque(m * v);
-    }
-    l.fn[j] += m;
-  }
-  if (++l.blocks == kFlushBlocks) l.flush();
-}
-
-template <MaskKind K>
-inline __attribute__((always_inline)) RowSum finish_row3(Rgb3Lanes& l, int cols) {
-  l.flush();
-  double n = K == MaskKind::None ? double(cols) : lane_sum8(l.dn);
-  return make_row_sum<K>(lane_sum24(l.d), n, l.hmin, l.hmax, l.mmin, l.mmax, l.bad_bytes);
-}
-
 template <MaskKind K>
 RowSum sum_row3_portable(const float* h, const void* mask, int cols) {
   Rgb3Lanes l;
   for (int x0 = 0; x0 < cols; x0 += 8) sum_block3<K>(h, mask, x0, std::min(8, cols - x0), l);
   return finish_row3<K>(l, cols);
 }
-
-#ifdef FACENORM_X86_SIMD
-// The same order with AVX2: the weights are expanded to the 24 floats of a block by three
-// permutes (H is not deinterleaved). No FMA (the target does not enable it): every product and
-// sum rounds as in the portable code.
-template <MaskKind K>
-struct Sum3Avx2 {
-  __m256 f0, f1, f2, fn, hmin, hmax, mmin, mmax;
-  __m256d d[6], dn[2];
-  __m256i bad;
-  int blocks = 0;
-
-  __attribute__((target("avx2"))) Sum3Avx2() {
-    f0 = f1 = f2 = fn = hmin = hmax = mmin = mmax = _mm256_setzero_ps();
-    for (auto& v : d) v = _mm256_setzero_pd();
-    for (auto& v : dn) v = _mm256_setzero_pd();
-    bad = _mm256_setzero_si256();
-  }
-
-  __attribute__((target("avx2"))) inline void flush() {
-    const __m256 f[3] = {f0, f1, f2};
-    for (int q = 0; q < 3; ++q) {
-      d[2 * q] = _mm256_add_pd(d[2 * q], _mm256_cvtps_pd(_mm256_castps256_ps128(f[q])));
-      d[2 * q + 1] = _mm256_add_pd(d[2 * q + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(f[q], 1)));
-    }
-    dn[0] = _mm256_add_pd(dn[0], _mm256_cvtps_pd(_mm256_castps256_ps128(fn)));
-    dn[1] = _mm256_add_pd(dn[1], _mm256_cvtps_pd(_mm256_extractf128_ps(fn, 1)));
-    f0 = f1 = f2 = fn = _mm256_setzero_ps();
-    blocks = 0;
-  }
-
-  // One full block: pixels x0 .. x0 + 7, whose 24 floats are h0, h1, h2.
-  __attribute__((target("avx2"))) inline void block(__m256 h0, __m256 h1, __m256 h2, const void* mask, int x0) {
-    // One min / max per block on the loop-carried chains. NaN is dropped here (min / max
-    // return their second operand) and caught by the sums instead.
-    hmin = _mm256_min_ps(_mm256_min_ps(_mm256_min_ps(h0, h1), h2), hmin);
-    hmax = _mm256_max_ps(_mm256_max_ps(_mm256_max_ps(h0, h1), h2), hmax);
-    __m256 m;
-    if constexpr (K == MaskKind::None) {
-      (void)mask, (void)x0;
-      m = _mm256_set1_ps(1.0f);
-    } else if constexpr (K == MaskKind::Float) {
-      m = _mm256_loadu_ps(static_cast<const float*>(mask) + x0);
-      mmin = _mm256_min_ps(m, mmin);
-      mmax = _mm256_max_ps(m, mmax);
-    } else {
-      const __m256i ones = _mm256_set1_epi32(1);
-      __m256i v = _mm256_cvtepu8_epi32(
-          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const std::uint8_t*>(mask) + x0)));
-      __m256i ok = _mm256_or_si256(_mm256_cmpeq_epi32(v, _mm256_setzero_si256()),
-                                   _mm256_cmpeq_epi32(v, _mm256_set1_epi32(255)));
-      bad = _mm256_or_si256(bad, _mm256_andnot_si256(ok, ones));
-      m = _mm256_cvtepi32_ps(_mm256_min_epu32(v, ones));
-    }
-    const __m256i e0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2), e1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5),
-                  e2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
-    __m256 p0 = _mm256_mul_ps(_mm256_permutevar8x32_ps(m, e0), h0);
-    __m256 p1 = _mm256_mul_ps(_mm256_permutevar8x32_ps(m, e1), h1);
-    __m256 p2 = _mm256_mul_ps(_mm256_permutevar8x32_ps(m, e2), h2);
-    __asm__("" : "+x"(p0), "+x"(p1), "+x"(p2));  // no FMA contraction (see opaque)
-    f0 = _mm256_add_ps(f0, p0);
-    f1 = _mm256_add_ps(f1, p1);
-    f2 = _mm256_add_ps(f2, p2);
-    fn = _mm256_add_ps(fn, m);
-    if (++blocks == kFlushBlocks) flush();
-  }
-
-  // Hands the state to the portable code (for a last, partial block).
-  __attribute__((target("avx2"))) void to_lanes(Rgb3Lanes& l) const {
-    _mm256_storeu_ps(l.f, f0);
-    _mm256_storeu_ps(l.f + 8, f1);
-    _mm256_storeu_ps(l.f + 16, f2);
-    _mm256_storeu_ps(l.fn, fn);
-    for (int q = 0; q < 6; ++q) _mm256_storeu_pd(l.d + 4 * q, d[q]);
-    _mm256_storeu_pd(l.dn, dn[0]);
-    _mm256_storeu_pd(l.dn + 4, dn[1]);
-    alignas(32) float t[4][8];
-    _mm256_store_ps(t[0], hmin);
-    _mm256_store_ps(t[1], hmax);
-    _mm256_store_ps(t[2], mmin);
-    _mm256_store_ps(t[3], mmax);
-    l.hmin = l.hmax = l.mmin = l.mmax = 0.f;
-    for (int j = 0; j < 8; ++j) {
-      l.hmin = std::min(l.hmin, t[0][j]);
-      l.hmax = std::max(l.hmax, t[1][j]);
-      l.mmin = std::min(l.mmin, t[2][j]);
-      l.mmax = std::max(l.mmax, t[3][j]);
-    }
-    l.bad_bytes = !_mm256_testz_si256(bad, bad);
-    l.blocks = blocks;
-  }
-};
-
-constexpr int kPrefetchFloats = 3072;
-
-template <MaskKind K>
-__attribute__((target("avx2"))) RowSum sum_row3_avx2(const float* h, const void* mask, int cols) {
-  Sum3Avx2<K> s;
-  int x0 = 0;
-  for (; x0 + 8 <= cols; x0 += 8) {
-    const float* p = h + 3 * x0;
-    // A heatmap is usually read from memory, not cache: software prefetches ~12 KiB ahead
-    // (into the next row, which is harmless past the end) keep more lines in flight than the
-    // hardware prefetcher does (measured: two calls 3.7 -> 3.3 ms at 1024 x 1024).
-    _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchFloats), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchFloats + 16), _MM_HINT_T0);
-    if constexpr (K == MaskKind::Float)
-      _mm_prefetch(reinterpret_cast<const char*>(static_cast<const float*>(mask) + x0 + kPrefetchFloats / 3),
-                   _MM_HINT_T0);
-    s.block(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _mm256_loadu_ps(p + 16), mask, x0);
-  }
-  Rgb3Lanes l;
-  s.to_lanes(l);
-  if (x0 < cols) sum_block3<K>(h, mask, x0, cols - x0, l);
-  return finish_row3<K>(l, cols);
-}
-#endif
 
 template <MaskKind K>
 RowSumFn row_sum_for(int cn) {
@@ -426,7 +117,7 @@ RowSumFn row_sum_for(int cn) {
     case 2: return &sum_row_generic<2, K>;
     case 3:
 #ifdef FACENORM_X86_SIMD
-      if (use_avx2()) return &sum_row3_avx2<K>;
+      if (use_avx2()) return avx2::row_sum3_fn(K);
 #endif
       return &sum_row3_portable<K>;
     default: return &sum_row_generic<4, K>;
@@ -445,104 +136,13 @@ RowSumFn row_sum_fn(MaskKind kind, int channels) {
 
 // ---------------------------------------------------------------- eq. 5: fused 3 x 3 minimum
 
-namespace {
-
-#ifdef FACENORM_X86_SIMD
-__attribute__((target("avx2"))) inline __m256 vertical_min3(const float* r0, const float* r1, const float* r2, int i) {
-  return _mm256_min_ps(_mm256_min_ps(_mm256_loadu_ps(r0 + i), _mm256_loadu_ps(r1 + i)), _mm256_loadu_ps(r2 + i));
-}
-
-// Vector k of the row (8 floats): the vertical minimum of the three rows, whose neighbours
-// 3 floats (one pixel) to the left and right come from the previous / next vector by register
-// shifts: t = [high half of vector k-1, low half of vector k], u = [high k, low k+1].
-__attribute__((target("avx2"))) inline __m256 horizontal_min3(__m256 cur, __m256 t, __m256 u) {
-  __m256 left = _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(cur), _mm256_castps_si256(t), 4));
-  __m256 right = _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(u), _mm256_castps_si256(cur), 12));
-  return _mm256_min_ps(_mm256_min_ps(left, cur), right);
-}
-
-template <bool kStream>
-__attribute__((target("avx2"))) inline void store8(float* p, __m256 v) {
-  if constexpr (kStream) _mm256_stream_ps(p, v);
-  else _mm256_storeu_ps(p, v);
-}
-
-// Blocks of 3 vectors (8 pixels) go through the vector loop; where the row does not end on a
-// block, the rest (under 2 blocks) is done by portable code, with ordinary stores, and summed
-// (if asked) by the portable code of the same order. The vector part is summed from registers,
-// so its stores may bypass the cache (kStream, `out` 32-byte aligned): pse_score with the
-// heatmap at 1024 x 1024 measured ~25% faster so, pse_heatmap ~10%.
-
-template <MaskKind K, bool kSum, bool kStream>
-__attribute__((target("avx2"))) void erode3x3_rgb_avx2(const float* r0, const float* r1, const float* r2, float* out,
-                                                        int cols, const void* mask, RowSum* sum) {
-  const int n = 3 * cols;
-  int x0 = 0;  // first pixel not done by the vector loop
-  Sum3Avx2<K> s;
-  if (n >= 24) {
-    __m256 cur = vertical_min3(r0, r1, r2, 0);
-    // The "previous vector" of the first one holds pixel 0 in its last three floats (replicated border).
-    __m256 prev = _mm256_permutevar8x32_ps(cur, _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 1, 2));
-    __m256 t = _mm256_permute2f128_ps(prev, cur, 0x21);
-    for (; 3 * x0 + 24 <= n; x0 += 8) {
-      const int i = 3 * x0;
-      // The vector after the block: loaded; or, when the block ends the row, one holding the
-      // last pixel in its first three floats (replicated border); else the block is left to
-      // the portable code.
-      const bool last = i + 24 == n;
-      if (!last && i + 32 > n) break;
-      __m256 v1 = vertical_min3(r0, r1, r2, i + 8);
-      __m256 u = _mm256_permute2f128_ps(cur, v1, 0x21);
-      __m256 e0 = horizontal_min3(cur, t, u);
-      __m256 v2 = vertical_min3(r0, r1, r2, i + 16);
-      t = _mm256_permute2f128_ps(v1, v2, 0x21);
-      __m256 e1 = horizontal_min3(v1, u, t);
-      __m256 v3 = last ? _mm256_permutevar8x32_ps(v2, _mm256_setr_epi32(5, 6, 7, 7, 7, 7, 7, 7))
-                       : vertical_min3(r0, r1, r2, i + 24);
-      u = _mm256_permute2f128_ps(v2, v3, 0x21);
-      __m256 e2 = horizontal_min3(v2, t, u);
-      store8<kStream>(out + i, e0);
-      store8<kStream>(out + i + 8, e1);
-      store8<kStream>(out + i + 16, e2);
-      if constexpr (kSum) s.block(e0, e1, e2, mask, x0);
-      t = u;
-      cur = v3;
-    }
-  }
-  for (int i = 3 * x0; i < n; ++i) {
-    const int x = i / 3, c = i % 3;
-    const int il = 3 * std::max(0, x - 1) + c, ir = 3 * std::min(cols - 1, x + 1) + c;
-    out[i] = std::min({r0[il], r0[i], r0[ir], r1[il], r1[i], r1[ir], r2[il], r2[i], r2[ir]});
-  }
-  if constexpr (kSum) {
-    Rgb3Lanes l;
-    s.to_lanes(l);
-    for (; x0 < cols; x0 += 8) sum_block3<K>(out, mask, x0, std::min(8, cols - x0), l);
-    *sum = finish_row3<K>(l, cols);
-  }
-}
-#endif
-
-#ifdef FACENORM_X86_SIMD
-template <bool kStream>
-void erode3x3_dispatch(const float* above, const float* row, const float* below, float* out, int cols, MaskKind kind,
-                       const void* mask, RowSum* sum) {
-  if (!sum) erode3x3_rgb_avx2<MaskKind::None, false, kStream>(above, row, below, out, cols, nullptr, nullptr);
-  else if (kind == MaskKind::None) erode3x3_rgb_avx2<MaskKind::None, true, kStream>(above, row, below, out, cols, mask, sum);
-  else if (kind == MaskKind::Float) erode3x3_rgb_avx2<MaskKind::Float, true, kStream>(above, row, below, out, cols, mask, sum);
-  else erode3x3_rgb_avx2<MaskKind::Byte, true, kStream>(above, row, below, out, cols, mask, sum);
-}
-#endif
-}  // namespace
-
+// The portable version is erode3x3_rgb_pixels (score_internal.hpp), which min_filter_rows runs
+// where this returns false.
 bool erode3x3_rgb_row(const float* above, const float* row, const float* below, float* out, int cols, bool stream,
                       MaskKind kind, const void* mask, RowSum* sum) {
 #ifdef FACENORM_X86_SIMD
   if (!use_avx2()) return false;
-  if (stream && reinterpret_cast<std::uintptr_t>(out) % 32 == 0)
-    erode3x3_dispatch<true>(above, row, below, out, cols, kind, mask, sum);
-  else
-    erode3x3_dispatch<false>(above, row, below, out, cols, kind, mask, sum);
+  avx2::erode3x3_rgb_row(above, row, below, out, cols, stream, kind, mask, sum);
   return true;
 #else
   (void)above, (void)row, (void)below, (void)out, (void)cols, (void)stream, (void)kind, (void)mask, (void)sum;
@@ -552,7 +152,7 @@ bool erode3x3_rgb_row(const float* above, const float* row, const float* below, 
 
 void store_fence() {
 #ifdef FACENORM_X86_SIMD
-  _mm_sfence();
+  avx2::store_fence();
 #endif
 }
 

@@ -1,4 +1,4 @@
-// Private parts of the score kernels: validation helpers, row kernels (kernels.cpp), scratch
+// Private parts of the score kernels: validation helpers, row kernels (kernels*.cpp), scratch
 // rows and the row-streaming minimum filter shared by pse.cpp and ssim.cpp.
 #pragma once
 
@@ -26,11 +26,12 @@ void require_rgb_pair(const cv::Mat& original, const cv::Mat& normalized);
 // 0 or 1 (off) or odd >= 3; else InputError.
 void require_erosion_size(int size);
 
-// ---- row kernels (kernels.cpp) ----
+// ---- row kernels (kernels.cpp: portable, the specification, and the dispatch) ----
 
-// The hand-vectorized (AVX2) kernels are used where the CPU has them; tests switch them off to
-// check the portable versions. The portable YCbCr difference rounds without FMA, so it may
-// differ from the AVX2 + FMA one in the last bit; every other result is bit-identical.
+// The hand-vectorized (AVX2) kernels (kernels_avx2.cpp) are used where the CPU has them; tests
+// switch them off to check them against the portable versions. The portable YCbCr difference
+// rounds without FMA, so it may differ from the AVX2 + FMA one in the last bit; every other
+// result is bit-identical.
 void set_simd_enabled(bool on);
 bool simd_enabled();
 
@@ -45,7 +46,7 @@ void min2_rows(const float* a, const float* b, float* out, int n);
 void min_into_row(float* inout, const float* b, int n);
 
 // Eq. 6 for one row of a heatmap: sum_p m_p sum_c H[p, c] and sum_p m_p, in a fixed order that
-// every implementation follows exactly (see kernels.cpp), plus the validity checks.
+// every implementation follows exactly (see kernels_shared.hpp), plus the validity checks.
 enum class MaskKind { None, Float, Byte };  // no mask, float32 in [0, 1], uint8 0/255
 struct RowSum {
   double h = 0;  // sum_p m_p * sum_c H[p, c]
@@ -64,6 +65,18 @@ RowSumFn row_sum_fn(MaskKind kind, int channels);
 bool erode3x3_rgb_row(const float* above, const float* row, const float* below, float* out, int cols, bool stream,
                       MaskKind kind, const void* mask, RowSum* sum);
 void store_fence();
+
+// The portable 3 x 3 minimum (the specification of erode3x3_rgb_row): pixels [x_begin, cols) of
+// one output row, from the source rows above, at and below (border replicated).
+inline void erode3x3_rgb_pixels(const float* a, const float* b, const float* c, float* out, int cols, int x_begin) {
+  for (int x = x_begin; x < cols; ++x) {
+    const int xl = std::max(0, x - 1), xr = std::min(cols - 1, x + 1);
+    for (int ch = 0; ch < 3; ++ch) {
+      const int i = 3 * x + ch, il = 3 * xl + ch, ir = 3 * xr + ch;
+      out[i] = std::min({a[il], a[i], a[ir], b[il], b[i], b[ir], c[il], c[i], c[ir]});
+    }
+  }
+}
 
 
 // ---- scratch rows ----
@@ -131,13 +144,7 @@ void min_filter_rows(int rows, int cols, int cn, int size, int begin, int end, S
       const float *a = ring[lo % 3], *b = ring[y % 3], *c = ring[hi % 3];
       float* d = dest(y);
       if (fast3(y, a, b, c, d)) continue;
-      for (int x = 0; x < cols; ++x) {
-        const int xl = std::max(0, x - 1), xr = std::min(cols - 1, x + 1);
-        for (int ch = 0; ch < 3; ++ch) {
-          const int i = 3 * x + ch, il = 3 * xl + ch, ir = 3 * xr + ch;
-          d[i] = std::min({a[il], a[i], a[ir], b[il], b[i], b[ir], c[il], c[i], c[ir]});
-        }
-      }
+      erode3x3_rgb_pixels(a, b, c, d, cols, 0);
       sink(y, static_cast<const float*>(d));
     }
     return;
