@@ -19,7 +19,7 @@ from typing import Callable, Dict
 
 from .. import specs
 from .._core import InputError
-from ..models import model_dir
+from ..models import find_model_dir
 from .dlib import dlib_landmarker
 
 __all__ = ["SPEC_HELP", "register_landmarker", "landmarker_names", "installed_landmarkers", "get_landmarker", "landmark_predictor"]
@@ -48,8 +48,6 @@ def landmarker_names() -> list:
 
 def installed_landmarkers() -> list:
     """dlib, then the trained landmarkers whose default model folder is installed (refined, fcn)."""
-    from ..models import find_model_dir
-
     return ["dlib"] + [name for name, folder in (("refined", "landmark_refiner"), ("fcn", "landmark_fcn"))
                        if find_model_dir(folder)]
 
@@ -86,8 +84,9 @@ def get_landmarker(spec=None):
     if os.path.exists(spec) or _looks_like_path(spec):
         return _from_path(spec)
     name, options = specs.parse_spec(spec, "landmarker")
-    if name not in _FACTORIES and name not in _LAZY and not options and _model_format(model_dir(name)):
-        return _from_path(model_dir(name))  # one of facenorm's own model folders, by name
+    folder = find_model_dir(name) if name not in _FACTORIES and name not in _LAZY and not options else None
+    if folder and _model_format(folder):
+        return _from_path(folder)  # one of facenorm's own model folders, by name
     expected = "one of " + ", ".join(landmarker_names()) + " (NAME[:model=DIR]), a model folder or name, or a dlib .dat file"
     factory = specs.factory_for("landmarker", name, _FACTORIES, _LAZY, expected)
     try:
