@@ -5,17 +5,18 @@ import os
 import threading
 from typing import Callable
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_json"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_json", "atomic_image"]
 
 
-def atomic_write(path, write: Callable[[str], None]) -> str:
+def atomic_write(path, write: Callable[[str], None], suffix: str = "") -> str:
     """Call write(temp_path) on a temporary file next to `path`, then rename it onto `path`.
-    The temporary file is removed when write raises. Returns path as a str."""
+    The temporary file is removed when write raises. Returns path as a str. suffix ends the
+    temporary name (e.g. ".png" for writers that pick the format from the extension)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     # same folder, so the rename stays on one file system; pid + thread keep writers apart
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{threading.get_ident()}.tmp{suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -37,3 +38,9 @@ def atomic_write_text(path, text: str) -> str:
 def atomic_json(path, document, indent: int = 2) -> str:
     """`document` as JSON text (a trailing newline), written atomically."""
     return atomic_write_text(path, json.dumps(document, indent=indent) + "\n")
+
+
+def atomic_image(path, image) -> str:
+    """An RGB uint8 image (format from path's extension, as _core.write_image), written atomically."""
+    from . import _core
+    return atomic_write(path, lambda tmp: _core.write_image(tmp, image), suffix=os.path.splitext(os.fspath(path))[1])

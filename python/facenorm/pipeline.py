@@ -9,7 +9,9 @@ from . import _core
 from .detection import FaceDetector
 from .landmarks.registry import get_landmarker
 
-__all__ = ["FaceRecord", "ImageResult", "FacePipeline"]
+__all__ = ["FaceRecord", "ImageResult", "FacePipeline", "FaceChoice", "POLICIES", "choose_faces"]
+
+POLICIES = ("largest", "all", "error")
 
 
 @dataclass
@@ -42,6 +44,29 @@ class ImageResult:
                 "faces": [f.to_json() for f in self.faces]}
 
 
+@dataclass
+class FaceChoice:
+    """One face a multi-face policy kept: its index among every face found (largest first) and box."""
+    index: int
+    box: "_core.FaceBox"
+
+    def to_json(self) -> dict:
+        return {"face_index": self.index, "box": [round(float(v), 2) for v in self.box.to_list()]}
+
+
+def choose_faces(detector, image: np.ndarray, policy: str = "largest"):
+    """([FaceChoice], faces_found): the faces `policy` keeps, as `detector.detect(image, policy)`
+    keeps them (NoFaceError when there is none, MultipleFacesError under "error" when several),
+    with their index among all the faces found, and how many were found. Under "largest" the box is
+    the one detect() gives (its coarse pass first, as before) and the count takes one more pass."""
+    if policy not in POLICIES:
+        raise _core.InputError(f"policy: expected largest, all or error, got '{policy}'")
+    boxes = detector.detect(image, policy)
+    if policy == "largest":
+        return [FaceChoice(0, boxes[0])], max(1, len(detector.detect_all(image)))
+    return [FaceChoice(i, box) for i, box in enumerate(boxes)], len(boxes)
+
+
 class FacePipeline:
     """Shared detector + landmark model; thread-safe (the C++ kernels release the GIL).
 
@@ -50,7 +75,7 @@ class FacePipeline:
 
     def __init__(self, detector: str = "hog", landmark_model=None, policy: str = "largest",
                  max_side: int = 800, upsample: int = 0, max_yaw: float = 15.0, max_pitch: float = 15.0):
-        if policy not in ("largest", "all", "error"):
+        if policy not in POLICIES:
             raise _core.InputError(f"policy: expected largest, all or error, got '{policy}'")
         self.detector = detector if isinstance(detector, _core.FaceDetector) else FaceDetector(
             detector, max_side=max_side, upsample=upsample)
@@ -68,6 +93,10 @@ class FacePipeline:
             pose = _core.head_pose(lm, size)
             out.append(FaceRecord(box, lm, pose, _core.is_frontal(pose, self.max_yaw, self.max_pitch)))
         return out
+
+    def choose(self, image: np.ndarray):
+        """([FaceChoice], faces_found) under this pipeline's policy (choose_faces)."""
+        return choose_faces(self.detector, image, self.policy)
 
     def analyze(self, source, keep_image: bool = False) -> ImageResult:
         """Read (if a path) and analyse one image; errors are recorded, never raised.

@@ -20,7 +20,7 @@ LAYERS = {
             "test_old_module_paths", "test_public_names", "test_palsy_parsing", "test_learned_normalizer",
             "test_normalize_torchscript", "test_gan_inversion", "test_lipdetect_stats", "test_ablation_table",
             "test_score_pipeline"],
-    "cli": ["test_cli", "test_normalize_cli", "test_agreement_cli", "test_landmark_fcn_cli", "test_notebooks",
+    "cli": ["test_cli", "test_cli_contract", "test_normalize_cli", "test_agreement_cli", "test_landmark_fcn_cli", "test_notebooks",
             "test_installed_package"],
     "jobs": ["test_prepare", "test_datasets", "test_dataset_writer_lock", "test_synth", "test_normalize_job",
              "test_lip_pairs", "test_lip_protocol", "test_lip_training", "test_lip_dataset_ages",

@@ -3,7 +3,7 @@ import sys
 
 from ..detection import DETECTORS
 from ..landmarks.registry import SPEC_HELP
-from .main import emit_json
+from .main import add_policy_argument, emit_json
 
 __all__ = ["register", "run"]
 
@@ -13,8 +13,7 @@ def register(sub):
     p.add_argument("images", nargs="+", metavar="IMG")
     p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--model", default="dlib", metavar="SPEC", help=SPEC_HELP + " (default: dlib)")
-    p.add_argument("--policy", default="largest", choices=["largest", "all", "error"],
-                   help="what to do with several faces (default: the largest)")
+    add_policy_argument(p)
     p.add_argument("--max-side", type=int, default=800,
                    help="detect on a copy at most this large (raise it for small faces in big photos)")
     p.add_argument("--upsample", type=int, default=0, help="detector pyramid upsampling, 0-3, for tiny faces")

@@ -11,7 +11,7 @@ import sys
 
 from .._core import InputError
 
-__all__ = ["COMMAND_MODULES", "UsageError", "build_parser", "emit_json", "main"]
+__all__ = ["COMMAND_MODULES", "UsageError", "add_policy_argument", "build_parser", "emit_json", "main"]
 
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
@@ -32,6 +32,14 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got '{text}'")
     return value
+
+
+def add_policy_argument(parser) -> None:
+    """--policy largest|all|error: the one multi-face option of every command that measures faces
+    (landmarks, classify, palsy, score; facenorm.pipeline.choose_faces applies it)."""
+    parser.add_argument("--policy", default="largest", choices=["largest", "all", "error"],
+                        help="several faces: measure the largest (default), all (one entry per face), or "
+                             "error (refuse the photo)")
 
 
 class UsageError(InputError):

@@ -46,10 +46,10 @@ class PhotoClassifier:
         twin = _core.crop_region(normalized, aligned.landmarks, self.region, size=self.crop_size, margin=self.margin)
         return crop.image, twin.image
 
-    def classify_image(self, image: np.ndarray, with_cam: bool = False) -> dict:
+    def classify_image(self, image: np.ndarray, with_cam: bool = False, landmarks=None) -> dict:
         """{"p_abnormal", "label", "original", "normalized"[, "cam"]} for the largest face of an RGB
-        uint8 (H, W, 3) image; NoFaceError when there is none."""
-        original, normalized = self.crops(image, self.landmarks(image))
+        uint8 (H, W, 3) image (or the face of `landmarks`, its 68 points); NoFaceError when there is none."""
+        original, normalized = self.crops(image, self.landmarks(image) if landmarks is None else landmarks)
         o, n = original[None], normalized[None] if self.model.network.siamese else None
         if with_cam:
             p, maps = self.model.class_activation_maps(o, n)
