@@ -3,8 +3,8 @@ for the whole, on 2 cores, peak memory <= 1.5 GB — beside today's `statistical
 in the same run.
 
 Stages: decode (the JPEG/PNG file), detect + landmarks, align to the canonical crop, the map
-(ResNet-34 stages 1-3 + Mahalanobis), the two-phase inpainting (each pass that runs re-maps the
-result), the deep-feature distance and the score. Workload: scikit-image's astronaut (512 px)
+(ResNet-34 stages 1-3 + Mahalanobis), the two-phase inpainting with the shipped calibration's fill
+(each pass that runs re-maps the result), the deep-feature distance and the score. Workload: scikit-image's astronaut (512 px)
 and the same face with a pasted gap (so the inpainting passes run). Run:
 
     PYTHONPATH=python /usr/bin/python3 bench/bench_appraisal.py
@@ -42,18 +42,21 @@ def main() -> None:
     fn.write_image(gapped_path, gapped)
     appraiser = Appraiser()
     model, threshold = appraiser.model, appraiser.normalizer.resolved_threshold()
+    fill, inpainter = appraiser.normalizer.method, appraiser.normalizer.inpainter
+    print(f"map-inpaint fill: {fill} (the shipped calibration's)")
     print(f"astronaut.png 512 px, median of {REPEATS} passes, torch threads {torch.get_num_threads()}")
     for name, path, im in (("astronaut", ASTRONAUT, image), ("astronaut + bilateral complete cleft", gapped_path, gapped)):
         aligned = align(im, landmarks)
         face = face_mask(aligned.landmarks)
-        passes = two_phase(aligned.image, aligned.landmarks, model, threshold)
+        passes = two_phase(aligned.image, aligned.landmarks, model, threshold, method=fill, inpainter=inpainter)
         stages = {
             "decode": (fn.read_image, [(path,)]),
             "detect + landmarks": (pipeline.faces, [(im,)]),
             "align": (align, [(im, landmarks)]),
             "map": (model.cells, [(aligned.image, face)]),
             f"inpainting ({len(passes.masks)} passes, map of each result included)":
-                (lambda: two_phase(aligned.image, aligned.landmarks, model, threshold, first_cells=passes.cells), [()]),
+                (lambda: two_phase(aligned.image, aligned.landmarks, model, threshold, first_cells=passes.cells,
+                                   method=fill, inpainter=inpainter), [()]),
             "feature distance + score": (lambda: appraiser.evidence(aligned, passes, "mouth_nose"), [()]),
         }
         print(f"-- {name}")
