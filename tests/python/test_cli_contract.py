@@ -67,3 +67,151 @@ def test_classify_and_palsy_policy(astronaut_path, two_faces, tmp_path):
     lines = (tmp_path / "p.csv").read_text().splitlines()
     assert lines[0].endswith(",face_index") and len(lines) >= 3
     assert (tmp_path / "d" / "two_face1_palsy.png").is_file()
+
+
+# ---- item 3: the --json contract on every failure; outputs checked before any work ----
+
+def _refused(args, path_text, tmp_path):
+    proc = facenorm(*args, "--json", check=False)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["error_type"] == "OutputPathError" and path_text in doc["error"]
+    return doc
+
+
+def test_unwritable_outputs_refused_before_work(astronaut_path, tmp_path):
+    plain = tmp_path / "plain"
+    plain.write_text("a regular file\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    under_file = str(plain / "out")
+    img = astronaut_path
+    cases = [  # (arguments, the output path)
+        (["prepare", img, "--out", under_file + ".h5"], under_file),
+        (["synth", str(tmp_path / "missing.h5"), "--out", under_file + ".h5"], under_file),
+        (["classify", img, "--out", under_file], under_file),
+        (["classify", img, "--out", str(plain)], str(plain)),          # a file where a folder is expected
+        (["demo", "--out", str(plain)], str(plain)),
+        (["demo", "--out", "/proc/facenorm_demo"], "/proc/facenorm_demo"),
+        (["palsy", img, "--csv", under_file + ".csv"], under_file),
+        (["palsy", img, "--csv", str(folder)], str(folder)),           # a folder where a file is expected
+        (["palsy", img, "--draw", under_file], under_file),
+        (["score", img, "--heatmap", "/proc/facenorm.png"], "/proc/facenorm.png"),
+        (["lip-transform", img, "--out", under_file + ".png"], under_file),
+        (["calibrate-score", img, "--out", str(folder)], str(folder)),
+        (["train", str(tmp_path / "pairs.h5"), "--out", under_file], under_file),
+    ]
+    for args, path in cases:
+        _refused(args, path, tmp_path)
+    assert plain.read_text() == "a regular file\n" and list(folder.iterdir()) == []
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*"))
+
+
+def test_usage_errors_print_json():
+    for args in (["classify", "--json"], ["score", "--region", "ear", "x.png", "--json"], ["landmarks", "--bogus", "--json"]):
+        proc = facenorm(*args, check=False)
+        assert proc.returncode == 2
+        doc = json.loads(proc.stdout)
+        assert doc["error_type"] == "UsageError" and doc["error"]
+
+
+def test_atomic_helpers_leave_nothing_on_enospc(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from facenorm.files import atomic_folder, atomic_write_text
+
+    target = tmp_path / "table.csv"
+    target.write_text("old\n")
+
+    def full(tmp):
+        with open(tmp, "w") as f:
+            f.write("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    from facenorm.files import atomic_write
+    with pytest.raises(OSError, match=str(target)) as info:
+        atomic_write(target, full)
+    assert info.value.errno == errno.ENOSPC
+    assert target.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+    report = tmp_path / "report"
+    with atomic_folder(report) as folder:
+        atomic_write_text(os.path.join(folder, "a.txt"), "first\n")
+    assert (report / "a.txt").read_text() == "first\n"
+    with pytest.raises(OSError):
+        with atomic_folder(report) as folder:
+            atomic_write_text(os.path.join(folder, "b.txt"), "second\n")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert sorted(p.name for p in report.iterdir()) == ["a.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report", "table.csv"]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs (root only): a full disk for real; skipped where it cannot be mounted."""
+    import subprocess
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_full_disk_json_error_and_no_half_outputs(astronaut_path, tiny_disk):
+    (tiny_disk / "old.csv").write_text("old\n")
+    rc, doc, _ = run_json("demo", "--out", str(tiny_disk / "demo"))
+    assert rc == 1 and str(tiny_disk / "demo") in doc["error"]
+    with open(tiny_disk / "fill", "wb") as f:  # leave no room for the picture
+        f.write(b"\0" * 60000)
+    rc, doc, _ = run_json("score", astronaut_path, "--heatmap", str(tiny_disk / "h.png"))
+    assert rc == 1 and str(tiny_disk / "h.png") in doc["error"]
+    with open(tiny_disk / "fill", "ab") as f:
+        try:
+            f.write(b"\0" * 8192)
+            f.flush()
+        except OSError:
+            pass
+    rc, doc, _ = run_json("palsy", astronaut_path, "--assessment", "none", "--csv", str(tiny_disk / "old.csv"))
+    assert rc == 1 and "old.csv" in doc["error"]
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["fill", "old.csv"]
+    assert (tiny_disk / "old.csv").read_text() == "old\n"
+
+
+# ---- item 6: inputs taken alike: files, folders and list files; bad entries reported ----
+
+@pytest.fixture
+def photo_folder(astronaut_path, tmp_path):
+    """photos/: a.png (the astronaut), bad.png (not an image), gone.png (a dangling symlink);
+    list.txt names photos/a.png."""
+    import os
+    import shutil
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(astronaut_path, photos / "a.png")
+    (photos / "bad.png").write_text("not a PNG\n")
+    os.symlink(tmp_path / "nowhere.png", photos / "gone.png")
+    (tmp_path / "list.txt").write_text("photos/a.png\n")
+    return photos
+
+
+def test_folders_and_lists_alike_with_bad_entries_reported(photo_folder, tmp_path):
+    from facenorm.data.inputs import collect_image_paths
+    names = [p.rsplit("/", 1)[1] for p in collect_image_paths([photo_folder])]
+    assert names == ["a.png", "bad.png", "gone.png"]
+    for command in ("classify", "landmarks", "palsy"):
+        extra = ["--assessment", "none"] if command == "palsy" else []
+        rc, doc, _ = run_json(command, str(photo_folder), *extra)
+        rows = {r["path"].rsplit("/", 1)[1]: r for r in doc["images"]}
+        assert rc == 0 and sorted(rows) == ["a.png", "bad.png", "gone.png"], command
+        assert rows["a.png"]["error"] is None and rows["bad.png"]["error"] and rows["gone.png"]["error"], command
+        if command != "palsy":
+            rc, doc, _ = run_json(command, str(tmp_path / "list.txt"))
+            assert rc == 0 and [r["error"] for r in doc["images"]] == [None], command
+    rc, doc, _ = run_json("prepare", str(photo_folder), "--out", str(tmp_path / "faces.h5"))
+    assert rc == 0 and doc["written"] == 1 and doc["skipped"] == 2
+    from facenorm.data.dataset import Dataset
+    with Dataset.open(str(tmp_path / "faces.h5")) as ds:
+        sources = sorted(s["source"].rsplit("/", 1)[1] for s in ds.skipped)
+    assert sources == ["bad.png", "gone.png"]

@@ -1,4 +1,4 @@
-"""facenorm classify IMG... [--model DIR] [--out DIR] [--policy largest|all|error]: lip abnormality
+"""facenorm classify IMG|DIR|LIST... [--model DIR] [--out DIR] [--policy largest|all|error]: lip abnormality
 of each photo (detect, align, normalize, Siamese); with --out, PNGs of each photo's lip crop,
 normalized crop and CAM."""
 from ..detection import DETECTORS
@@ -9,7 +9,8 @@ __all__ = ["register", "run"]
 
 def register(sub):
     p = sub.add_parser("classify", help="p(abnormal lip) of photos with the Siamese classifier (ICMI 2024)")
-    p.add_argument("images", nargs="+", metavar="IMG", help="photos (a bad file is reported, not fatal)")
+    p.add_argument("images", nargs="+", metavar="IMG|DIR|LIST",
+                   help="photos, folders of photos or text files listing them (a bad file is reported, not fatal)")
     p.add_argument("--model", metavar="DIR", help="a `facenorm train` model folder (default: models/lip_classifier)")
     p.add_argument("--out", metavar="DIR", help="write <stem>_crop.png, <stem>_normalized.png and <stem>_cam.png here "
                                                 "(<stem>_face<I>_crop.png ... with --policy all)")
@@ -62,15 +63,17 @@ def run(args) -> int:
     from .. import _core
 
     from .._core import FacenormError
+    from ..data.inputs import collect_image_paths
     from ..lipdetect.classify import PhotoClassifier
     from ..lipdetect.model import LipModel
 
+    paths = collect_image_paths(args.images, absolute=False)
     classifier = PhotoClassifier(LipModel(args.model, threads=args.threads), args.detector, args.normalizer)
     classifier.pipeline.policy = args.policy
     from tqdm import tqdm
 
     rows = []
-    for path in tqdm(args.images, desc="classify", unit="img", file=sys.stderr, disable=len(args.images) < 2):
+    for path in tqdm(paths, desc="classify", unit="img", file=sys.stderr, disable=len(paths) < 2):
         row = {"path": path, "p_abnormal": None, "label": None, "error": None}
         try:
             entries, row["faces_found"] = _classify_faces(classifier, _core.read_image(path), path, args)
@@ -92,4 +95,4 @@ def run(args) -> int:
     if args.json:
         emit_json({"images": rows, "model": classifier.model.model_dir, "normalizer": classifier.normalizer_spec,
                    "policy": args.policy})
-    return 1 if all(r["error"] is not None for r in rows) else 0  # as `landmarks`: only when nothing worked
+    return 1 if rows and all(r["error"] is not None for r in rows) else 0  # as `landmarks`: only when nothing worked

@@ -23,7 +23,8 @@ DEFAULT_IMAGES = ["/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
 def register(sub):
     p = sub.add_parser("demo", help="run the appraisal on the embedded default (or given images) into an HTML report")
     p.add_argument("inputs", nargs="*", metavar="IMG|DIR|LIST", help="extra images or folders (default: astronaut.png)")
-    p.add_argument("--out", default="demo_out", help="output folder; report.html is written there")
+    p.add_argument("--out", default="demo_out", metavar="DIR",
+                   help="output folder; report.html is written there (whole: built beside it, then renamed)")
     p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--limit", type=int, default=24, help="at most this many images from folders")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
@@ -156,6 +157,21 @@ def _normalizer_figures(report, index, face, landmarks, copy):
 
 
 def run(args) -> int:
+    """The report is built in a temporary sibling of --out and renamed onto it when complete."""
+    import os
+
+    from ..files import atomic_folder
+
+    with atomic_folder(args.out) as folder:
+        summary = _build_report(args, folder)
+    target = os.path.join(args.out, "report.html")
+    print(f"facenorm demo: wrote {target}", file=sys.stderr)
+    if args.json:
+        emit_json({"report": str(target), "images": summary})
+    return 0
+
+
+def _build_report(args, out_dir) -> list:
     import numpy as np
     from tqdm import tqdm
 
@@ -167,7 +183,7 @@ def run(args) -> int:
 
     paths = default_inputs() + collect_image_paths(args.inputs)[: args.limit]
     pipeline = FacePipeline(detector=args.detector)
-    report = HtmlReport(args.out, "facenorm demo: detection, landmarks, pose, alignment, crops")
+    report = HtmlReport(out_dir, "facenorm demo: detection, landmarks, pose, alignment, crops")
     report.paragraph(f"{len(paths)} image(s); detector {args.detector}; dlib 68-point landmarks; "
                      "pose filter |yaw|, |pitch| < 15 degrees (ICMI 2024); alignment: eyes level, "
                      "100 px apart, 1024x1024 (PLOS ONE 2023).")
@@ -216,8 +232,5 @@ def run(args) -> int:
         entry.update({"pose": p.to_dict(), "frontal": face.frontal, "ms": round((t_face + t_align) * 1000, 1),
                       "scores": score_entry, "lip_classifier": lip_entry, "appraisal": appraisal_entry})
         summary.append(entry)
-    target = report.write()
-    print(f"facenorm demo: wrote {target}", file=sys.stderr)
-    if args.json:
-        emit_json({"report": str(target), "images": summary})
-    return 0
+    report.write()
+    return summary

@@ -1,4 +1,4 @@
-"""facenorm landmarks IMG... : boxes, 68 landmarks and head pose for every image."""
+"""facenorm landmarks IMG|DIR|LIST... : boxes, 68 landmarks and head pose for every image."""
 import sys
 
 from ..detection import DETECTORS
@@ -10,7 +10,7 @@ __all__ = ["register", "run"]
 
 def register(sub):
     p = sub.add_parser("landmarks", help="detect faces, 68 landmarks and head pose")
-    p.add_argument("images", nargs="+", metavar="IMG")
+    p.add_argument("images", nargs="+", metavar="IMG|DIR|LIST", help="photos, folders of photos or text files listing them")
     p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--model", default="dlib", metavar="SPEC", help=SPEC_HELP + " (default: dlib)")
     add_policy_argument(p)
@@ -22,12 +22,13 @@ def register(sub):
 
 
 def run(args) -> int:
+    from ..data.inputs import collect_image_paths
     from ..pipeline import FacePipeline
 
     model = None if args.model == "dlib" else args.model
     pipeline = FacePipeline(detector=args.detector, landmark_model=model, policy=args.policy,
                             max_side=args.max_side, upsample=args.upsample)
-    results = [pipeline.analyze(path) for path in args.images]
+    results = [pipeline.analyze(path) for path in collect_image_paths(args.images, absolute=False)]
     if args.json:
         emit_json({"images": [r.to_json() for r in results]})
     else:
@@ -41,4 +42,4 @@ def run(args) -> int:
     failed = sum(1 for r in results if r.error)
     if failed:
         print(f"facenorm landmarks: {failed} of {len(results)} images failed", file=sys.stderr)
-    return 1 if failed == len(results) else 0
+    return 1 if results and failed == len(results) else 0

@@ -48,7 +48,9 @@ def _lt_v2_templates(spec):
 
 
 def run(args) -> int:
-    from .._core import read_image, write_image
+    from .._core import read_image
+
+    from ..files import atomic_image
     from ..pipeline import FacePipeline
     from ..lipsynth import LT_V1_TRANSFORMS, lip_transform_v1, lip_transform_v2
 
@@ -59,7 +61,7 @@ def run(args) -> int:
                                   anchor=args.anchor)
     else:
         result = lip_transform_v1(image, landmarks, args.template or LT_V1_TRANSFORMS[0], args.severity)
-    write_image(args.out, result.image)
+    atomic_image(args.out, result.image)
     if args.json:
         doc = result.to_json()
         emit_json({k: doc[k] for k in ("landmarks_before", "landmarks_after", "template", "severity", "anchor")})

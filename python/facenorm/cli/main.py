@@ -11,7 +11,8 @@ import sys
 
 from .._core import InputError
 
-__all__ = ["COMMAND_MODULES", "UsageError", "add_policy_argument", "build_parser", "emit_json", "main"]
+__all__ = ["COMMAND_MODULES", "OUTPUT_OPTIONS", "UsageError", "add_policy_argument", "build_parser", "check_outputs",
+           "emit_json", "main"]
 
 # Command modules in the order `facenorm --help` lists them.
 COMMAND_MODULES = ["landmarks", "lip_transform", "score", "palsy", "agreement", "calibrate_score", "prepare",
@@ -47,10 +48,43 @@ class UsageError(InputError):
     error document; an InputError, so library callers catch it as before."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's errors raised (not exited) so that main() prints them as the --json error document."""
+
+    def error(self, message):
+        error = UsageError(f"{self.prog}: {message}")
+        error.parser = self
+        raise error
+
+
+# Options that name something a command writes, checked before the command starts. The metavar
+# says the kind: DIR (or *_DIR) a folder, FILE|DIR either, anything else a file.
+OUTPUT_OPTIONS = ("out", "csv", "draw", "heatmap")
+
+
+def _output_kind(action):
+    metavar = str(action.metavar or "").upper()
+    if "|" in metavar:
+        return None
+    return "folder" if metavar == "DIR" or metavar.endswith("_DIR") else "file"
+
+
+def check_outputs(parser, args) -> None:
+    """Refuse an output path that cannot be written before any work starts (files.check_output_path)."""
+    from ..files import check_output_path
+
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = sub.choices.get(args.command) if sub else None
+    for action in command._actions if command else []:
+        value = getattr(args, action.dest, None)
+        if action.dest in OUTPUT_OPTIONS and isinstance(value, str):
+            check_output_path(value, _output_kind(action))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .._core import __version__
 
-    parser = argparse.ArgumentParser(prog="facenorm", description="Objective measurement of facial anomalies.")
+    parser = _Parser(prog="facenorm", description="Objective measurement of facial anomalies.")
     parser.add_argument("--version", action="version", version=f"facenorm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -75,24 +109,45 @@ def emit_json(document) -> None:
     sys.stdout.flush()
 
 
+def _fail(command, error, as_json: bool, status: int) -> int:
+    """The error on stderr and, with --json, as the one JSON document on stdout."""
+    print(f"facenorm {command}: {type(error).__name__}: {error}", file=sys.stderr)
+    if as_json:
+        emit_json({"error": str(error), "error_type": type(error).__name__})
+    return status
+
+
 def main(argv=None) -> int:
     from .._core import FacenormError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:  # argparse's own errors: usage and message on stderr as argparse prints them, exit 2
+        getattr(e, "parser", parser).print_usage(sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
+        if "--json" in argv:
+            emit_json({"error": str(e), "error_type": "UsageError"})
+        return 2
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    as_json = getattr(args, "json", False)
     try:
+        check_outputs(parser, args)
         return int(args.func(args) or 0)
     except FacenormError as e:
-        print(f"facenorm {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
-        if getattr(args, "json", False):
-            emit_json({"error": str(e), "error_type": type(e).__name__})
-        return 2 if isinstance(e, UsageError) else 1
+        return _fail(args.command, e, as_json, 2 if isinstance(e, UsageError) else 1)
     except BrokenPipeError:  # e.g. `facenorm landmarks --json ... | head`
         sys.stderr.close()
         return 0
+    except OSError as e:  # a full disk, a folder that vanished: the message names the file
+        return _fail(args.command, e, as_json, 1)
     except KeyboardInterrupt:
         print("facenorm: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug: the traceback on stderr, and still one JSON document
+        import traceback
+        traceback.print_exc()
+        return _fail(args.command, e, as_json, 1)

@@ -1,5 +1,6 @@
-"""Turning `facenorm prepare` inputs (folders, image files, text files listing images) into one
-ordered list of absolute image paths."""
+"""Turning command-line image inputs (folders, image files, text files listing images) into one
+ordered list of image paths: the one expansion every command that takes images uses (prepare,
+classify, landmarks, palsy, demo, the training and evaluation jobs)."""
 import os
 from pathlib import Path
 
@@ -15,8 +16,11 @@ def is_image_name(path) -> bool:
 
 
 def images_in_folder(folder: Path) -> list:
-    """Image files under `folder`, recursively, sorted so every run sees the same order."""
-    return sorted(str(p) for p in folder.rglob("*") if is_image_name(p) and p.is_file())
+    """Image files under `folder`, recursively, sorted so every run sees the same order. A
+    dangling symlink or an unreadable file with an image name is kept, so that the command reports
+    it (as an error entry, or in a dataset's `skipped` table) instead of losing it."""
+    return sorted(str(p) for p in Path(folder).rglob("*")
+                  if is_image_name(p) and (p.is_symlink() or not p.is_dir()))
 
 
 def images_in_list_file(list_file: Path) -> list:
@@ -39,11 +43,13 @@ def images_in_list_file(list_file: Path) -> list:
     return paths
 
 
-def collect_image_paths(inputs) -> list:
-    """Absolute image paths, in argument order, folders expanded and sorted, duplicates dropped.
+def collect_image_paths(inputs, absolute: bool = True) -> list:
+    """Image paths, in argument order, folders expanded and sorted, duplicates dropped.
 
-    A path with an image extension is kept even when missing or unreadable, so that it is
-    reported as skipped rather than dropped silently; any other file is read as a list of paths.
+    A path with an image extension is kept even when missing, unreadable or a dangling symlink,
+    so that it is reported as an error or skipped rather than dropped silently; any other file is
+    read as a list of paths. absolute=False keeps each path as given (a folder's images joined to
+    the folder as given), for commands that print the paths they were given.
     """
     paths = []
     for item in inputs:
@@ -51,9 +57,17 @@ def collect_image_paths(inputs) -> list:
         if p.is_dir():
             paths += images_in_folder(p)
         elif is_image_name(p):
-            paths.append(str(p))
+            paths.append(os.fspath(item))
         elif p.is_file():
             paths += images_in_list_file(p)
         else:
             raise MissingFileError(f"{p}: no such folder, image or list file")
-    return list(dict.fromkeys(os.path.abspath(p) for p in paths))
+    unique = dict.fromkeys(os.path.abspath(p) for p in paths)
+    if absolute:
+        return list(unique)
+    kept, seen = [], set()
+    for p in paths:
+        if os.path.abspath(p) not in seen:
+            seen.add(os.path.abspath(p))
+            kept.append(p)
+    return kept
