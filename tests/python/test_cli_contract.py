@@ -100,6 +100,8 @@ def test_unwritable_outputs_refused_before_work(astronaut_path, tmp_path):
         (["lip-transform", img, "--out", under_file + ".png"], under_file),
         (["calibrate-score", img, "--out", str(folder)], str(folder)),
         (["train", str(tmp_path / "pairs.h5"), "--out", under_file], under_file),
+        (["fetch-models", "--dest", str(plain)], str(plain)),
+        (["train-parsing", img, "--out", str(tmp_path / "m"), "--samples", under_file + ".npz"], under_file),
     ]
     for args, path in cases:
         _refused(args, path, tmp_path)

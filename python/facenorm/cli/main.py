@@ -7,6 +7,7 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
 
 from .._core import InputError
@@ -58,15 +59,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 # Options that name something a command writes, checked before the command starts. The metavar
-# says the kind: DIR (or *_DIR) a folder, FILE|DIR either, anything else a file.
-OUTPUT_OPTIONS = ("out", "csv", "draw", "heatmap")
+# says the kind: DIR (or *_DIR) a folder, FILE|DIR either, anything else a file; --dest (no
+# metavar) is a folder.
+OUTPUT_OPTIONS = ("out", "csv", "draw", "heatmap", "figure", "samples", "dest")
 
 
 def _output_kind(action):
     metavar = str(action.metavar or "").upper()
     if "|" in metavar:
         return None
-    return "folder" if metavar == "DIR" or metavar.endswith("_DIR") else "file"
+    return "folder" if metavar == "DIR" or metavar.endswith("_DIR") or action.dest == "dest" else "file"
 
 
 def check_outputs(parser, args) -> None:
@@ -77,7 +79,7 @@ def check_outputs(parser, args) -> None:
     command = sub.choices.get(args.command) if sub else None
     for action in command._actions if command else []:
         value = getattr(args, action.dest, None)
-        if action.dest in OUTPUT_OPTIONS and isinstance(value, str):
+        if action.dest in OUTPUT_OPTIONS and isinstance(value, (str, os.PathLike)):
             check_output_path(value, _output_kind(action))
 
 
