@@ -42,7 +42,7 @@ def main() -> None:
     fn.write_image(gapped_path, gapped)
     appraiser = Appraiser()
     model, threshold = appraiser.model, appraiser.normalizer.resolved_threshold()
-    fill, inpainter = appraiser.normalizer.method, appraiser.normalizer.inpainter
+    fill, inpainter = appraiser.normalizer.fill, appraiser.normalizer.inpainter
     print(f"map-inpaint fill: {fill} (the shipped calibration's)")
     print(f"astronaut.png 512 px, median of {REPEATS} passes, torch threads {torch.get_num_threads()}")
     for name, path, im in (("astronaut", ASTRONAUT, image), ("astronaut + bilateral complete cleft", gapped_path, gapped)):

@@ -149,3 +149,20 @@ def test_the_shipped_inpainter_fills_skin_like_skin(astronaut):
     network = np.abs(filled[inside].astype(float) - crop.image[inside]).mean()
     telea = np.abs(cv2.inpaint(crop.image, hole, 5, cv2.INPAINT_TELEA)[inside].astype(float) - crop.image[inside]).mean()
     assert network < 14.0 and network < telea      # measured 10.7 against Telea's 23.5
+
+
+def test_the_evaluation_summary_reads_auc_ladders_and_the_change_of_normal_faces():
+    from facenorm.appraisal.evaluation import markdown_table, summarize
+
+    rows = []
+    for face in range(6):
+        group = "0-2" if face < 3 else "18-59"
+        rows.append((face, group, "normal", 0.0, -1.0 + 0.1 * face, 50.0, 3.0, 0.1, 0.0 if face else 0.02, 0.0))
+        for k, severity in enumerate((0.25, 0.5, 0.75, 1.0)):     # anomaly grows with severity on every face
+            rows.append((face, group, "cleft:repaired", severity, 1.0 + k + 0.1 * face, 1.0, 2.0 - k, 0.5, 0.01, 1.0))
+    summary = summarize(rows, skipped=0)
+    assert summary["kinds"]["cleft:repaired"]["1.0"]["appraisal"] == 1.0
+    assert summary["ladders"]["cleft:repaired"]["appraisal_rho"] == 1.0
+    change = summary["normal_faces_inpainting"]
+    assert change["faces"] == 6 and change["with_a_hole"] == 1 and change["inpainted_share_max"] == 0.02
+    assert "| 6 | 1 |" in markdown_table(summary)

@@ -19,7 +19,8 @@ THRESHOLD_PERCENTILE = 90.0   # 90% of held-out normal faces have no map value a
 
 
 def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: bool = True,
-                        fill: str = "telea", inpainter=None) -> dict:
+                        fill: str = "network", inpainter=None,
+                        threshold_percentile: float = THRESHOLD_PERCENTILE) -> dict:
     """fill: map-inpaint's fill (telea, ns or network; the appraisal then uses it); inpainter: the
     network's folder for fill=network (default: the shipped one)."""
     from tqdm import tqdm
@@ -41,7 +42,9 @@ def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: b
         cells.append(c)
         area = inpaint_area(aligned.landmarks, INPAINT_REGION)
         maxima.append(float(np.max(upsample_cells(c) * area)))
-    threshold = float(np.percentile(maxima, THRESHOLD_PERCENTILE))
+    if not 0.0 < threshold_percentile < 100.0:
+        raise _core.InputError(f"threshold percentile: expected between 0 and 100, got {threshold_percentile}")
+    threshold = float(np.percentile(maxima, threshold_percentile))
     evidences = {r: [] for r in REGIONS}
     for (aligned, _), c in tqdm(list(zip(faces, cells)), desc="inpainting", unit="face", file=sys.stderr,
                                 disable=not progress):
@@ -54,7 +57,7 @@ def calibrate_appraisal(data_root, model=None, per_group: int = 100, progress: b
             evidences[region].append(evidence)
     groups = [g for _, g in faces]
     info = {"faces": len(faces), "skipped": skipped, "per_group": per_group,
-            "threshold_percentile": THRESHOLD_PERCENTILE, "inpaint_region": INPAINT_REGION,
+            "threshold_percentile": threshold_percentile, "inpaint_region": INPAINT_REGION,
             "age_groups": {g: groups.count(g) for g in sorted({g for g in groups if g})},
             "celeba": groups.count(None), "split": "held-out calibration half (docs/appraisal.md)"}
     doc = fit_calibration(evidences, groups, threshold, info, fill)

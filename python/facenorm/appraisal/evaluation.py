@@ -8,7 +8,9 @@ On the evaluation half of the held-out normal faces (never fitted, never calibra
   and the realistic synthetic clefts (facenorm.synthesize_cleft, one kind per face in turn), at
   severities 0.25-1; AUC of normal against each kind and severity (higher anomaly = anomalous);
 - Spearman rho between severity (0 for the face itself) and score along each face's ladder;
-- the share of the map's heat inside the mouth-nose region on the synthetic clefts.
+- the share of the map's heat inside the mouth-nose region on the synthetic clefts;
+- how much map-inpaint changes the normal faces (share of the face inpainted, mean absolute
+  change over the face in 8-bit grey levels): a normal face must come back nearly unchanged.
 """
 import glob
 import os
@@ -69,7 +71,9 @@ def evaluate_appraisal(data_root, model=None, per_group: int = 40, compare: bool
     statistical = _Statistical() if compare else None
     shapes = sorted(glob.glob(os.path.join(os.fspath(data_root), "clp_lip_shapes", "*.npy")))
     templates = {os.path.basename(p): load_lip_template(p) for p in shapes}
-    rows = []   # (face index, age group, kind, severity, anomaly, normality, statistical S, mouth-nose heat)
+    # (face index, age group, kind, severity, anomaly, normality, statistical S, mouth-nose heat,
+    #  share of the face inpainted, mean absolute change over the face)
+    rows = []
     files = normal_face_files(data_root, "evaluation", per_group=per_group)
     found, skipped = found_faces(files, "evaluation faces (landmarks)", progress)
     for index, (path, group, image, landmarks) in enumerate(tqdm(found, desc="evaluation faces", unit="face",
@@ -81,8 +85,24 @@ def evaluate_appraisal(data_root, model=None, per_group: int = 40, compare: bool
             a = appraiser.appraise(im, landmarks)
             s = statistical.score(im, landmarks) if statistical else float("nan")
             rows.append((index, group or "adult (CelebA)", kind, severity, a.anomaly, a.normality, s,
-                         a.region_heat.get("mouth_nose", 0.0)))
+                         a.region_heat.get("mouth_nose", 0.0)) + inpainting_change(a))
     return summarize(rows, skipped)
+
+
+def inpainting_change(appraisal) -> tuple:
+    """(share of the face's pixels inpainted, mean absolute change over the face, grey levels)."""
+    passes, face = appraisal.passes, appraisal.anomaly_map.face > 0
+    change = np.abs(passes.normalized.astype(np.float32) - passes.crop.astype(np.float32)).mean(axis=2)
+    return float((passes.union > 0)[face].mean()), float(change[face].mean())
+
+
+def _normal_change(normal) -> dict:
+    share, change = np.array([r[8] for r in normal]), np.array([r[9] for r in normal])
+    return {"faces": len(normal), "with_a_hole": int(np.sum(share > 0)),
+            "inpainted_share_mean": round(float(share.mean()), 5), "inpainted_share_max": round(float(share.max()), 4),
+            "mean_abs_change_mean": round(float(change.mean()), 4),
+            "mean_abs_change_p95": round(float(np.percentile(change, 95)), 4),
+            "mean_abs_change_max": round(float(change.max()), 4)}
 
 
 def _auc(normal, anomalous):
@@ -100,8 +120,10 @@ def summarize(rows, skipped: int) -> dict:
     kinds = sorted({r[2] for r in rows if r[2] != "normal"})
     normal = [r for r in rows if r[2] == "normal"]
     out = {"faces": len(faces), "skipped": skipped, "groups": {}, "kinds": {}, "ladders": {},
+           "normal_faces_inpainting": _normal_change(normal) if normal else None,
            "rows": {"columns": ["face", "age_group", "kind", "severity", "anomaly", "normality", "statistical_S",
-                                "mouth_nose_heat"], "values": [list(r) for r in rows]}}
+                                "mouth_nose_heat", "inpainted_share", "mean_abs_change"],
+                    "values": [list(r) for r in rows]}}
     for g in groups + ["all"]:
         sel = [r for r in normal if g == "all" or r[1] == g]
         out["groups"][g] = {"faces": len(sel),
@@ -155,4 +177,11 @@ def markdown_table(summary: dict) -> str:
     for kind, e in summary["ladders"].items():
         lines.append(f"| {kind} | {e['appraisal_rho']} | {e['statistical_pse_rho']} | "
                      f"{summary['kinds'][kind]['mouth_nose_heat_share']} |")
+    change = summary.get("normal_faces_inpainting")
+    if change:
+        lines += ["", "| normal faces | with a hole | face inpainted (mean / max) | mean abs change, grey levels "
+                  "(mean / p95 / max) |", "|---|---|---|---|",
+                  f"| {change['faces']} | {change['with_a_hole']} | {change['inpainted_share_mean']} / "
+                  f"{change['inpainted_share_max']} | {change['mean_abs_change_mean']} / {change['mean_abs_change_p95']} / "
+                  f"{change['mean_abs_change_max']} |"]
     return "\n".join(lines) + "\n"

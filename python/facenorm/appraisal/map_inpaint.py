@@ -7,9 +7,10 @@ PaDiM anomaly map.
 
 All of it runs in the canonical crop (224 px, eyes 80 px apart); the filled pixels are warped
 back into the photo inside the mask only, so every pixel outside it is returned bit-identical.
-The fill is OpenCV's Telea (method=telea, the fallback and today's default), Navier-Stokes
-(method=ns), or the lower-face inpainting network trained here on normal faces (method=network,
-inpainter.py; `facenorm train-inpainter`).
+The fill is the lower-face inpainting network trained here on normal faces (method=network,
+inpainter.py; `facenorm train-inpainter`), OpenCV's Telea (method=telea, the fallback) or
+Navier-Stokes (method=ns). By default (method=auto) it is the fill the anomaly model's calibration
+was made with: the shipped calibration's is `network`.
 
     fn.normalize.get_normalizer("map-inpaint")
     fn.normalize.get_normalizer("map-inpaint:threshold=2.5,passes=1,method=ns")
@@ -112,19 +113,20 @@ def two_phase(crop, crop_landmarks, model, threshold: float, passes: int = 2, me
 class MapInpaintNormalizer(Normalizer):
     name = "map-inpaint"
 
-    def __init__(self, threshold="auto", passes="2", method="telea", model=None, region=INPAINT_REGION,
+    def __init__(self, threshold="auto", passes="2", method="auto", model=None, region=INPAINT_REGION,
                  loaded_model=None, inpainter=None):
         """model: an anomaly model folder (default: the shipped one); loaded_model: an anomaly model
         already in memory (the appraisal shares its own); inpainter: the inpainting network's folder
         for method=network (default: the shipped models/face_inpainter)."""
-        if method not in FILLS:
+        if method not in FILLS and method != "auto":
             from .._core import InputError
-            raise InputError(f"map-inpaint: option method: expected one of {', '.join(FILLS)}, got '{method}'")
+            raise InputError(f"map-inpaint: option method: expected auto, {', '.join(FILLS)}, got '{method}'")
         if region not in REGIONS + ("face",):
             from .._core import InputError
             raise InputError(f"map-inpaint: option region: expected lip, mouth, mouth_nose, face_no_eyes or face, got '{region}'")
         self.method, self.model_path, self.region, self.inpainter_path = method, model, region, inpainter
         self._inpainter = None
+        self._calibrated_fill = None
         self.passes = number_option("map-inpaint", "passes", passes, 1, 2, int)
         self.threshold = threshold if threshold == "auto" else number_option("map-inpaint", "threshold", threshold, 0.0, 50.0)
         self._model = loaded_model
@@ -140,12 +142,22 @@ class MapInpaintNormalizer(Normalizer):
     @property
     def inpainter(self):
         """The inpainting network for method=network (None for the OpenCV fills), loaded once."""
-        if self.method != "network":
+        if self.fill != "network":
             return None
         if self._inpainter is None:
             from .inpainter import FaceInpainterModel, default_inpainter
             self._inpainter = FaceInpainterModel.load(self.inpainter_path) if self.inpainter_path else default_inpainter()
         return self._inpainter
+
+    @property
+    def fill(self) -> str:
+        """The given method, or (auto) the one the model's calibration was made with."""
+        if self.method != "auto":
+            return self.method
+        if self._calibrated_fill is None:
+            from .calibration import AppraisalCalibration
+            self._calibrated_fill = AppraisalCalibration.for_model(self.model).fill()
+        return self._calibrated_fill
 
     def resolved_threshold(self) -> float:
         """The given threshold, or the model's calibrated one (read once, not per photo)."""
@@ -162,7 +174,7 @@ class MapInpaintNormalizer(Normalizer):
             opts["threshold"] = self.threshold
         if self.passes != 2:
             opts["passes"] = self.passes
-        if self.method != "telea":
+        if self.method != "auto":
             opts["method"] = self.method
         if self.model_path:
             opts["model"] = self.model_path
@@ -176,11 +188,11 @@ class MapInpaintNormalizer(Normalizer):
         """(aligned crop, InpaintPasses): the crop-frame work, for callers that score in the crop."""
         aligned = align(image, landmarks)
         return aligned, two_phase(aligned.image, aligned.landmarks, self.model, self.resolved_threshold(),
-                                  self.passes, self.method, region=self.region, inpainter=self.inpainter)
+                                  self.passes, self.fill, region=self.region, inpainter=self.inpainter)
 
     def _normalize(self, image, landmarks):
         aligned, passes = self.run(image, landmarks)
-        return photo_result(image, landmarks, aligned, passes, self.method)
+        return photo_result(image, landmarks, aligned, passes, self.fill)
 
 
 def photo_result(image, landmarks, aligned, passes: InpaintPasses, method: str) -> NormalizationResult:
