@@ -121,7 +121,7 @@ def test_classify_reports_a_photo_without_a_face(trained, celeba_images, tmp_pat
     fn.write_image(str(blank), np.full((300, 300, 3), 128, np.uint8))
     assert cli_main(["classify", str(blank), celeba_images[0], "--model", trained["out"], "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"images", "model", "normalizer"}
+    assert set(doc) == {"images", "model", "normalizer", "policy"}
     faceless, good = doc["images"]
     assert set(faceless) == {"path", "p_abnormal", "label", "error", "error_type"}
     assert faceless["error_type"] == "NoFaceError" and "no face" in faceless["error"]
