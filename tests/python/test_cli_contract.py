@@ -217,3 +217,25 @@ def test_folders_and_lists_alike_with_bad_entries_reported(photo_folder, tmp_pat
     with Dataset.open(str(tmp_path / "faces.h5")) as ds:
         sources = sorted(s["source"].rsplit("/", 1)[1] for s in ds.skipped)
     assert sources == ["bad.png", "gone.png"]
+
+
+def test_unexpected_errors_still_print_one_json_document(monkeypatch, capsys, tmp_path):
+    import errno
+    import os
+
+    import facenorm.cli.synth as synth
+    from facenorm.cli.main import main
+
+    def broken(args):
+        raise ValueError("a bug")
+    monkeypatch.setattr(synth, "run", broken)
+    assert main(["synth", "in.h5", "--out", str(tmp_path / "o.h5"), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"error": "a bug", "error_type": "ValueError"} and "Traceback" in captured.err
+
+    def full(args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), args.out)
+    monkeypatch.setattr(synth, "run", full)
+    assert main(["synth", "in.h5", "--out", str(tmp_path / "o.h5"), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error_type"] == "OSError" and "o.h5" in doc["error"]

@@ -127,8 +127,9 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
     except UsageError as e:  # argparse's own errors: usage and message on stderr as argparse prints them, exit 2
-        getattr(e, "parser", parser).print_usage(sys.stderr)
-        print(f"error: {e}", file=sys.stderr)
+        source = getattr(e, "parser", parser)
+        source.print_usage(sys.stderr)
+        print(f"{source.prog}: error: {str(e)[len(source.prog) + 2:]}", file=sys.stderr)
         if "--json" in argv:
             emit_json({"error": str(e), "error_type": "UsageError"})
         return 2
