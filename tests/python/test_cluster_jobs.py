@@ -152,3 +152,25 @@ def test_scheduler_and_workers_are_exclusive(photos, tmp_path, capsys):
                   "--scheduler", "tcp://127.0.0.1:1"])
     with pytest.raises(InputError, match="workers"):
         prepare_dataset_on_cluster([photos], tmp_path / "x.h5", OPTIONS, workers=0, progress=False)
+
+
+def test_synth_on_two_workers_one_killed_equals_the_threaded_synth(threaded, client, tmp_path):
+    import cloudpickle
+    from functools import partial
+
+    from facenorm.lipsynth.synth_job import run_synth
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    reference = run_synth(threaded, tmp_path / "synth_threaded.h5", "lt-v1,lt-v2", per_record=2, progress=False)
+    marker = tmp_path / "killed"
+    summary = run_synth(threaded, tmp_path / "synth_cluster.h5", "lt-v1,lt-v2", per_record=2, progress=False,
+                        client=client, shard_size=5, after_record=partial(kill_once, str(marker)))
+    assert marker.exists() and marker.read_text().split()[1] == "1"
+    assert (summary["written"], summary["skipped"], summary["shards"]) == (reference["written"], reference["skipped"], 3)
+    with h5py.File(tmp_path / "synth_cluster.h5", "r") as got, h5py.File(tmp_path / "synth_threaded.h5", "r") as want:
+        assert got.attrs["params"] == want.attrs["params"]
+        for name in ("records", "skipped"):
+            assert got[name][:].tolist() == want[name][:].tolist(), name
+        for name in ("images", "landmarks", "boxes", "pose"):
+            np.testing.assert_array_equal(got[name][:], want[name][:], err_msg=name)
+        assert len({r[1] for r in got["records"][:]}) == summary["written"]  # no duplicates

@@ -4,7 +4,6 @@ cluster. Each task computes one shard of consecutive inputs into its own shard f
 file holds the same records, in the same order, as the threaded job's (docs/cluster.md)."""
 import os
 import time
-from collections import Counter
 from typing import Optional
 
 from .._core import InputError, set_num_threads
@@ -12,8 +11,8 @@ from .inputs import collect_image_paths
 from .landmark_files import find_sidecar_landmarks
 from .prepare import STAGE, _progress_bar, job_params, open_for_resume
 from .prepare_face import PreparedFace, PrepareOptions, prepare_face
-from .shards import (check_exactly_once, cluster_client, cluster_threads, merge_shard, open_shard, plan_shards,
-                     remove_shards, shard_params, shard_sources)
+from .shards import (check_exactly_once, cluster_client, cluster_threads, open_shard, plan_shards, remove_shards,
+                     run_shards, shard_params, shard_sources)
 from .writer import DatasetWriter
 
 __all__ = ["prepare_shard", "prepare_dataset_on_cluster", "default_shard_size"]
@@ -31,11 +30,14 @@ def _pipeline(options: PrepareOptions):
     return _PIPELINES[key]
 
 
-def prepare_shard(path: str, sources: list, options: PrepareOptions, params: dict, after_record=None) -> str:
+def prepare_shard(path: str, sources: list, options: PrepareOptions, job: dict, after_record=None) -> str:
     """A dask task: the records and skips of `sources`, in order, in the shard file `path`.
 
     Idempotent: a rerun (its worker was killed) resumes the partial shard and does only what is
-    not committed yet. after_record(path, done) is a test hook called after every commit."""
+    not committed yet. job: the job's params. after_record(path, done) is a test hook called
+    after every commit."""
+    params = shard_params(job, sources)
+
     def create(p):
         return DatasetWriter.create(p, (options.size, options.size), crop_regions=options.crops,
                                     crop_size=options.crop_size, params=params, stage=STAGE)
@@ -89,27 +91,15 @@ def prepare_dataset_on_cluster(inputs, out, options: PrepareOptions = PrepareOpt
 
 def _run(inputs, out, options, client, shard_size, progress, after_record, sources, started) -> dict:
     threads = cluster_threads(client)
-    written, skipped = 0, Counter()
     params = job_params(inputs, options, threads)
     with open_for_resume(out, params, options) as writer:
         done = writer.sources()
         todo = [s for s in sources if s not in done]
         resumed_from = len(sources) - len(todo)
         plan = plan_shards(out, todo, shard_size or default_shard_size(len(todo), threads))
-        futures = [client.submit(prepare_shard, path, part, options, shard_params(params, part), after_record,
-                                 key=f"facenorm-prepare-{os.path.basename(path)}", pure=False, retries=2)
-                   for path, part in plan]
-        try:
-            with _progress_bar(len(sources), resumed_from, progress) as bar:
-                for future, (path, part) in zip(futures, plan):  # merge in input order as shards finish
-                    future.result()
-                    n, skips = merge_shard(writer, path, part)
-                    written += n
-                    skipped.update(s["reason"] for s in skips)
-                    bar.update(len(part))
-        finally:
-            for future in futures:
-                future.cancel()
+        with _progress_bar(len(sources), resumed_from, progress) as bar:
+            written, skipped = run_shards(client, writer, plan, prepare_shard, options, params, name="prepare",
+                                          bar=bar, after_record=after_record)
         check_exactly_once(out, shard_sources(writer.h5), sources)
     remove_shards(out)
     return {"out": out, "written": written, "skipped": sum(skipped.values()),

@@ -32,7 +32,7 @@ from .writer import DatasetWriter, EncodedChunk, _stores_raw_chunks
 from .writer_lock import WriterLock
 
 __all__ = ["cluster_client", "cluster_threads", "plan_shards", "shard_folder", "open_shard", "shard_sources",
-           "shard_params", "merge_shard", "check_exactly_once", "remove_shards", "validate_cluster_args"]
+           "shard_params", "run_shards", "merge_shard", "check_exactly_once", "remove_shards", "validate_cluster_args"]
 
 
 def validate_cluster_args(scheduler: Optional[str], workers: Optional[int]) -> None:
@@ -149,6 +149,27 @@ def _chunk(ds: h5py.Dataset, i: int):
         _, data = ds.id.read_direct_chunk((i,) + (0,) * (ds.ndim - 1))
         return EncodedChunk(bytes(data), ds.shape[1:], ds.dtype)
     return ds[i]
+
+
+def run_shards(client, writer: DatasetWriter, plan: list, task, *args, name: str, bar=None, after_record=None):
+    """Submit task(path, inputs, *args, after_record) for every shard of `plan` and merge each, in
+    order, into `writer` as it finishes; returns (records written, Counter of skip reasons).
+    The shard's keys are its inputs: the task must leave each exactly once as a record or a skip."""
+    written, reasons = 0, Counter()
+    futures = [client.submit(task, path, part, *args, after_record, key=f"facenorm-{name}-{os.path.basename(path)}",
+                             pure=False, retries=2) for path, part in plan]
+    try:
+        for future, (path, part) in zip(futures, plan):
+            future.result()
+            n, skips = merge_shard(writer, path, part)
+            written += n
+            reasons.update(s["reason"] for s in skips)
+            if bar is not None:
+                bar.update(len(part))
+    finally:
+        for future in futures:
+            future.cancel()
+    return written, reasons
 
 
 def remove_shards(out: str) -> None:
