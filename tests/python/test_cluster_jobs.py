@@ -167,10 +167,31 @@ def test_synth_on_two_workers_one_killed_equals_the_threaded_synth(threaded, cli
                         client=client, shard_size=5, after_record=partial(kill_once, str(marker)))
     assert marker.exists() and marker.read_text().split()[1] == "1"
     assert (summary["written"], summary["skipped"], summary["shards"]) == (reference["written"], reference["skipped"], 3)
-    with h5py.File(tmp_path / "synth_cluster.h5", "r") as got, h5py.File(tmp_path / "synth_threaded.h5", "r") as want:
+    assert_same_records(tmp_path / "synth_cluster.h5", tmp_path / "synth_threaded.h5", summary["written"])
+
+
+def assert_same_records(path, reference, written):
+    with h5py.File(path, "r") as got, h5py.File(reference, "r") as want:
         assert got.attrs["params"] == want.attrs["params"]
+        assert sorted(got) == sorted(want)
         for name in ("records", "skipped"):
             assert got[name][:].tolist() == want[name][:].tolist(), name
-        for name in ("images", "landmarks", "boxes", "pose"):
+        for name in ("images", "landmarks", "boxes", "pose") + tuple(f"crops/{r}" for r in got.get("crops", {})):
             np.testing.assert_array_equal(got[name][:], want[name][:], err_msg=name)
-        assert len({r[1] for r in got["records"][:]}) == summary["written"]  # no duplicates
+        assert len({r[1] for r in got["records"][:]}) == written == got["records"].shape[0]  # no duplicates
+
+
+def test_normalize_on_two_workers_one_killed_equals_the_threaded_normalize(threaded, client, tmp_path):
+    import cloudpickle
+    from functools import partial
+
+    from facenorm.normalize.batch_job import run_normalize
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    reference = run_normalize(threaded, tmp_path / "norm_threaded.h5", "symmetry", progress=False)
+    marker = tmp_path / "killed"
+    summary = run_normalize(threaded, tmp_path / "norm_cluster.h5", "symmetry", progress=False,
+                            client=client, shard_size=2, after_record=partial(kill_once, str(marker)))
+    assert marker.exists() and marker.read_text().split()[1] == "1"
+    assert (summary["written"], summary["skipped"], summary["shards"]) == (reference["written"], 0, 3)
+    assert_same_records(tmp_path / "norm_cluster.h5", tmp_path / "norm_threaded.h5", summary["written"])
