@@ -195,3 +195,13 @@ def test_normalize_on_two_workers_one_killed_equals_the_threaded_normalize(threa
     assert marker.exists() and marker.read_text().split()[1] == "1"
     assert (summary["written"], summary["skipped"], summary["shards"]) == (reference["written"], 0, 3)
     assert_same_records(tmp_path / "norm_cluster.h5", tmp_path / "norm_threaded.h5", summary["written"])
+
+
+def test_cli_workers_starts_and_stops_a_local_cluster(photos, threaded, tmp_path, capsys):
+    out = tmp_path / "local.h5"
+    rc = cli_main(["prepare", str(photos), "--out", str(out), "--size", "256", "--eye-distance", "60",
+                   "--crops", "lip", "--workers", "1", "--shard-size", "4", "--json"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["written"], summary["skipped"], summary["workers"], summary["shards"]) == (6, 2, 1, 2)
+    assert_same_dataset(out, threaded)
