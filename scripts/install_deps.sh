@@ -13,6 +13,7 @@ PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-setuptools python3-wheel python3-pip
   python3-pytest python3-tqdm python3-skimage python3-scipy python3-matplotlib python3-pil
   python3-torchvision python3-venv python3-nbclient python3-ipykernel
+  python3-dask python3-distributed
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   bzip2 dpkg-dev
 )

@@ -24,7 +24,7 @@ LAYERS = {
             "test_installed_package"],
     "jobs": ["test_prepare", "test_datasets", "test_dataset_writer_lock", "test_synth", "test_normalize_job",
              "test_lip_pairs", "test_lip_protocol", "test_lip_training", "test_lip_dataset_ages",
-             "test_lip_false_alarms"],
+             "test_lip_false_alarms", "test_cluster_jobs"],
 }
 FAST = ["test_score_kernels", "test_warp", "test_face_geometry", "test_fold_guard", "test_lip_transform_v1",
         "test_palsy_transform", "test_cleft_synth", "test_agreement_stats", "test_ablation_table",

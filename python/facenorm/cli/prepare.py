@@ -6,7 +6,7 @@ from .main import emit_json
 from ..detection import DETECTORS
 from ..geometry import REGIONS
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "add_cluster_arguments"]
 
 
 def _region_list(text: str) -> tuple:
@@ -45,8 +45,22 @@ def register(sub):
     p.add_argument("--landmark-model", default="dlib", metavar="SPEC",
                    help="landmarks of faces without a side-car file: dlib (default), refined (follows a droop: "
                         "palsy data), fcn, or a model folder")
+    add_cluster_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     p.set_defaults(func=run)
+
+
+def add_cluster_arguments(p) -> None:
+    """--scheduler / --workers / --shard-size of the HDF5 batch jobs (docs/cluster.md)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on this dask.distributed cluster (e.g. tcp://host:8786); inputs and --out on a "
+                            "filesystem every worker sees at the same paths")
+    group.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run on a local dask cluster of N worker processes")
+    p.add_argument("--shard-size", type=int, default=None, metavar="K",
+                   help="with --scheduler/--workers: inputs per task and shard file (default: about 4 shards "
+                        "per worker thread, at most 64 inputs each)")
 
 
 def run(args) -> int:
@@ -57,7 +71,13 @@ def run(args) -> int:
                              crops=tuple(args.crops), max_yaw=args.max_yaw, max_pitch=args.max_pitch,
                              pose_filter=not args.no_pose_filter, group=args.group, split=args.split,
                              age_group=args.age_group, landmark_model=args.landmark_model)
-    summary = prepare_dataset(args.inputs, args.out, options, threads=args.threads)
+    if args.scheduler or args.workers is not None:
+        from ..data.prepare_cluster import prepare_dataset_on_cluster
+
+        summary = prepare_dataset_on_cluster(args.inputs, args.out, options, scheduler=args.scheduler,
+                                             workers=args.workers, shard_size=args.shard_size)
+    else:
+        summary = prepare_dataset(args.inputs, args.out, options, threads=args.threads)
     if args.json:
         emit_json(summary)
     else:
@@ -65,5 +85,6 @@ def run(args) -> int:
         print(f"{summary['out']}: wrote {summary['written']} records, skipped {summary['skipped']}"
               + (f" ({reasons})" if reasons else "")
               + (f", {summary['resumed_from']} inputs were already done" if summary["resumed_from"] else "")
-              + f"; {summary['seconds']:.1f} s with {summary['threads']} threads")
+              + f"; {summary['seconds']:.1f} s with {summary['threads']} threads"
+              + (f" on {summary['workers']} dask workers ({summary['shards']} shards)" if "workers" in summary else ""))
     return 0

@@ -3,6 +3,7 @@ from ..lipsynth.cleft import CLEFT_KINDS
 from ..lipsynth.synth_job import CLEFT_SIDE_CHOICES
 from .lip_transform import add_anchor_option
 from .main import emit_json
+from .prepare import add_cluster_arguments
 
 __all__ = ["register", "run"]
 
@@ -21,6 +22,7 @@ def register(sub):
                    help="cleft: the kind (docs/cleft_synthesis.md); mixed draws one per record")
     p.add_argument("--side", default="random", choices=CLEFT_SIDE_CHOICES,
                    help="cleft: the subject's side; random draws one per record; both = a bilateral repair")
+    add_cluster_arguments(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -29,7 +31,8 @@ def run(args) -> int:
     from ..lipsynth.synth_job import run_synth
 
     summary = run_synth(args.source, args.out, args.method, args.severity, args.per_record, args.seed,
-                        args.templates, anchor=args.anchor, cleft_kind=args.kind, cleft_side=args.side)
+                        args.templates, anchor=args.anchor, cleft_kind=args.kind, cleft_side=args.side,
+                         scheduler=args.scheduler, workers=args.workers, shard_size=args.shard_size)
     if args.json:
         emit_json(summary)
     return 0

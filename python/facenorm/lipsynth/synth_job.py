@@ -28,7 +28,7 @@ from .cleft import CLEFT_KINDS, synthesize_cleft
 from .palsy import palsy_transform
 from .templates import lip_templates_in
 
-__all__ = ["STAGE", "METHODS", "CLEFT_SIDE_CHOICES", "record_seed", "cleft_choice", "synthesize", "run_synth"]
+__all__ = ["STAGE", "METHODS", "CLEFT_SIDE_CHOICES", "record_seed", "cleft_choice", "synthesize", "synth_shard", "run_synth"]
 
 STAGE = "synth"
 METHODS = ("lt-v1", "lt-v2", "palsy", "cleft")
@@ -81,14 +81,16 @@ def _open_output(out, params, image_shape) -> DatasetWriter:
 
 def run_synth(source, out, method="lt-v2", severity: float = 1.0, per_record: int = 1,
               seed: int = 0, templates=None, progress: bool = True, anchor: str = "corner",
-              cleft_kind: str = "mixed", cleft_side: str = "random", cleft_severity=None) -> dict:
+              cleft_kind: str = "mixed", cleft_side: str = "random", cleft_severity=None,
+              scheduler=None, workers=None, shard_size=None, client=None, after_record=None) -> dict:
     """Run the job; returns the summary `facenorm synth --json` prints. anchor: LT-v2's
     construction (lipsynth.lt_v2), recorded in the job's and each record's params. cleft_kind
     (one of CLEFT_KINDS or "mixed") and cleft_side (CLEFT_SIDE_CHOICES): method "cleft"; every
     record's params hold all of the synthesizer's parameters under "cleft". method: one name,
     or several ("lt-v1,lt-v2,cleft" or a list): each record draws one (lipsynth.method_mix).
     cleft_severity: (low, high): each cleft record draws its severity uniformly in it. A record's
-    group is its method, for a cleft cleft_<kind>."""
+    group is its method, for a cleft cleft_<kind>. scheduler / workers / client: run on a dask
+    cluster in shards of `shard_size` outputs (docs/cluster.md); same file as the threaded job."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -117,31 +119,98 @@ def run_synth(source, out, method="lt-v2", severity: float = 1.0, per_record: in
         params.update(cleft_kind=cleft_kind, cleft_side=cleft_side)
         if cleft_severity is not None:
             params["cleft_severity"] = list(cleft_severity)
+    spec = {"source": source, "methods": methods, "seed": seed, "severity": severity,
+            "cleft_severity": cleft_severity, "templates": os.path.abspath(templates) if templates else None,
+            "anchor": anchor,
+            "cleft_kind": cleft_kind, "cleft_side": cleft_side}
+    if scheduler or workers is not None or client is not None:
+        return _run_on_cluster(out, params, spec, per_record, progress, scheduler, workers, shard_size, client,
+                               after_record, started)
     written = skipped = 0
     with Dataset.open(source) as data, _open_output(out, params, data.image_shape) as writer:
         done = writer.sources()
-        records = data.records
         todo = [(i, k) for i in range(len(data)) for k in range(per_record) if f"{source}#{i}/{k}" not in done]
         with tqdm(total=len(data) * per_record, initial=len(data) * per_record - len(todo), unit="img",
                   desc="synth", file=sys.stderr, disable=not progress) as bar:
-            for i, k in todo:
-                sample = data[i]
-                s = record_seed(seed, i, k)
-                m = drawn_method(methods, s)
-                strength = drawn_severity(severity, cleft_severity if m == "cleft" else None, s)
-                try:
-                    image, after, extra = synthesize(m, sample.image, sample.landmarks, strength, s,
-                                                     template_set, anchor, cleft_kind, cleft_side)
-                except _core.InputError as e:  # e.g. a move that would fold a thin or open lip
-                    writer.append_skipped(f"{source}#{i}/{k}", "transform_refused", type(e).__name__, str(e))
-                    skipped += 1
-                    bar.update(1)
-                    continue
-                writer.append(f"{source}#{i}/{k}", image, after, sample.box, sample.pose,
-                              subject_id=records[i].get("subject_id", ""), group=record_group(m, extra),
-                              age_group=records[i].get("age_group", ""), split=records[i].get("split", ""),
-                              parent_id=i, params={"method": m, "severity": strength, "seed": s, **extra})
-                written += 1
-                bar.update(1)
+            written, skipped = _synth_items(writer, data, todo, spec, template_set, lambda: bar.update(1))
     return {"out": out, "written": written, "skipped": skipped, "resumed_from": len(data) * per_record - len(todo),
             "method": params["method"], "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _key(source: str, i: int, k: int) -> str:
+    return f"{source}#{i}/{k}"
+
+
+def _synth_items(writer, data, items, spec: dict, template_set, after_each=None) -> tuple:
+    """Synthesize the (record, k) `items` of `data` into `writer`, in order; (written, skipped)."""
+    source, methods, records = spec["source"], spec["methods"], data.records
+    written = skipped = 0
+    for i, k in items:
+        sample = data[i]
+        s = record_seed(spec["seed"], i, k)
+        m = drawn_method(methods, s)
+        strength = drawn_severity(spec["severity"], spec["cleft_severity"] if m == "cleft" else None, s)
+        try:
+            image, after, extra = synthesize(m, sample.image, sample.landmarks, strength, s, template_set,
+                                             spec["anchor"], spec["cleft_kind"], spec["cleft_side"])
+        except _core.InputError as e:  # e.g. a move that would fold a thin or open lip
+            writer.append_skipped(_key(source, i, k), "transform_refused", type(e).__name__, str(e))
+            skipped += 1
+        else:
+            writer.append(_key(source, i, k), image, after, sample.box, sample.pose,
+                          subject_id=records[i].get("subject_id", ""), group=record_group(m, extra),
+                          age_group=records[i].get("age_group", ""), split=records[i].get("split", ""),
+                          parent_id=i, params={"method": m, "severity": strength, "seed": s, **extra})
+            written += 1
+        if after_each is not None:
+            after_each()
+    return written, skipped
+
+
+def synth_shard(path: str, keys: list, spec: dict, job: dict, after_record=None) -> str:
+    """A dask task (docs/cluster.md): the synth records of `keys` ("<source>#<i>/<k>") in the
+    shard file `path`; a rerun after a killed worker resumes the partial shard."""
+    from ..data.shards import open_shard, shard_params
+
+    params = shard_params(job, keys)
+    template_set = lip_templates_in(spec["templates"]) if spec["templates"] else default_lip_templates()
+    with Dataset.open(spec["source"]) as data:
+        def create(p):
+            return DatasetWriter.create(p, data.image_shape, params=params, stage=STAGE)
+
+        with open_shard(path, params, create) as writer:
+            done = writer.sources()
+            items = [tuple(int(v) for v in key.rsplit("#", 1)[1].split("/")) for key in keys if key not in done]
+            hook = (lambda: after_record(path, len(writer) + writer.skipped_count())) if after_record else None
+            _synth_items(writer, data, items, spec, template_set, hook)
+    return path
+
+
+def _run_on_cluster(out, params, spec, per_record, progress, scheduler, workers, shard_size, client,
+                    after_record, started) -> dict:
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    from ..data.shards import (check_exactly_once, cluster_client, cluster_threads, plan_shards, remove_shards,
+                               run_shards, shard_sources)
+
+    source = spec["source"]
+    with (nullcontext(client) if client is not None else cluster_client(scheduler, workers)) as client:
+        threads = cluster_threads(client)
+        with Dataset.open(source) as data:
+            n, image_shape = len(data), data.image_shape
+        keys = [_key(source, i, k) for i in range(n) for k in range(per_record)]
+        with _open_output(out, params, image_shape) as writer:
+            done = writer.sources()
+            todo = [key for key in keys if key not in done]
+            plan = plan_shards(out, todo, shard_size or max(1, min(64, -(-len(todo) // (4 * threads)))))
+            with tqdm(total=len(keys), initial=len(keys) - len(todo), unit="img", desc="synth", file=sys.stderr,
+                      disable=not progress) as bar:
+                written, reasons = run_shards(client, writer, plan, synth_shard, spec, params, name="synth",
+                                              bar=bar, after_record=after_record)
+            check_exactly_once(out, shard_sources(writer.h5), keys)
+        remove_shards(out)
+        return {"out": out, "written": written, "skipped": sum(reasons.values()), "resumed_from": len(keys) - len(todo),
+                "method": params["method"], "seconds": round(time.perf_counter() - started, 3),
+                "workers": len(client.scheduler_info()["workers"]), "shards": len(plan)}

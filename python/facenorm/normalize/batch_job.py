@@ -24,7 +24,7 @@ from ..data.writer import DatasetWriter
 from .base import Normalizer
 from .registry import get_normalizer
 
-__all__ = ["STAGE", "REFUSED", "json_friendly", "crop_size", "run_normalize"]
+__all__ = ["STAGE", "REFUSED", "json_friendly", "crop_size", "normalize_shard", "run_normalize"]
 
 STAGE = "normalize"
 REFUSED = "normalizer_refused"
@@ -73,13 +73,15 @@ def _crops(image, landmarks, regions, size: int) -> tuple:
     return crops, params
 
 
-def run_normalize(source, out, normalizer="none", progress: bool = True) -> dict:
+def run_normalize(source, out, normalizer="none", progress: bool = True, scheduler=None, workers=None,
+                  shard_size=None, client=None, after_record=None) -> dict:
     """Run the job; returns the summary `facenorm normalize --json` prints.
 
     normalizer: 'NAME[:key=value,...]' (or a Normalizer). Raises InputError for an unknown
     normalizer or bad options (before anything is written), DatasetError when `out` exists with
     other arguments; any other error of the normalizer propagates, with every record before it
-    committed, so a rerun resumes there.
+    committed, so a rerun resumes there. scheduler / workers / client: run on a dask cluster in
+    shards of `shard_size` records (docs/cluster.md); the same file as the threaded job.
     """
     from tqdm import tqdm
 
@@ -88,38 +90,103 @@ def run_normalize(source, out, normalizer="none", progress: bool = True) -> dict
     spec = repr(n)
     source, out = os.path.abspath(os.fspath(source)), os.path.abspath(os.fspath(out))
     params = {"stage": STAGE, "source": source, "normalizer": spec}
-    written = skipped = 0
+    if scheduler or workers is not None or client is not None:
+        return _run_on_cluster(source, out, normalizer, spec, params,
+                               progress, scheduler, workers, shard_size, client, after_record, started)
     with Dataset.open(source) as data, _open_output(out, params, data) as writer:
         done = writer.sources()
-        records, regions, side = data.records, writer.crop_regions, crop_size(writer.h5)
         todo = [i for i in range(len(data)) if f"{source}#{i}" not in done]
         resumed_from = len(data) - len(todo)
         with tqdm(total=len(data), initial=resumed_from, unit="img", desc="normalize", file=sys.stderr,
                   disable=not progress) as bar:
-            for i in todo:
-                sample = data[i]
-                try:
-                    result = n.normalize(sample.image, sample.landmarks)
-                except (_core.InputError, _core.NoFaceError) as e:
-                    writer.append_skipped(f"{source}#{i}", REFUSED, type(e).__name__, str(e))
-                    skipped += 1
-                    bar.update(1)
-                    continue
-                landmarks = sample.landmarks if result.landmarks is None else result.landmarks
-                # The input's landmarks: each output crop has its input crop's geometry.
-                crops, crop_params = _crops(result.image, sample.landmarks, regions, side)
-                record_params = {**json_friendly(dict(result.info or {})), "normalizer": spec,
-                                 "changed_fraction": float(np.mean(result.changed))}
-                if crop_params:
-                    record_params["crops"] = crop_params
-                record = records[i]
-                writer.append(f"{source}#{i}", result.image, landmarks, sample.box, sample.pose, crops=crops,
-                              subject_id=record["subject_id"], group=record["group"],
-                              age_group=record["age_group"], split=record["split"], parent_id=i,
-                              params=record_params)
-                written += 1
-                bar.update(1)
+            written, skipped = _normalize_items(writer, data, todo, n, spec, source, lambda: bar.update(1))
+    return _summary(out, written, skipped, resumed_from, spec, started)
+
+
+def _summary(out, written, skipped, resumed_from, spec, started) -> dict:
     seconds = time.perf_counter() - started
     return {"out": out, "written": written, "skipped": skipped, "resumed_from": resumed_from,
             "normalizer": spec, "seconds": round(seconds, 3),
             "seconds_per_image": round(seconds / (written + skipped), 4) if written + skipped else None}
+
+
+def _normalize_items(writer, data, items, n, spec: str, source: str, after_each=None) -> tuple:
+    """Normalize the records `items` of `data` into `writer`, in order; (written, skipped)."""
+    records, regions, side = data.records, writer.crop_regions, crop_size(writer.h5)
+    written = skipped = 0
+    for i in items:
+        sample = data[i]
+        try:
+            result = n.normalize(sample.image, sample.landmarks)
+        except (_core.InputError, _core.NoFaceError) as e:
+            writer.append_skipped(f"{source}#{i}", REFUSED, type(e).__name__, str(e))
+            skipped += 1
+        else:
+            landmarks = sample.landmarks if result.landmarks is None else result.landmarks
+            # The input's landmarks: each output crop has its input crop's geometry.
+            crops, crop_params = _crops(result.image, sample.landmarks, regions, side)
+            record_params = {**json_friendly(dict(result.info or {})), "normalizer": spec,
+                             "changed_fraction": float(np.mean(result.changed))}
+            if crop_params:
+                record_params["crops"] = crop_params
+            record = records[i]
+            writer.append(f"{source}#{i}", result.image, landmarks, sample.box, sample.pose, crops=crops,
+                          subject_id=record["subject_id"], group=record["group"],
+                          age_group=record["age_group"], split=record["split"], parent_id=i,
+                          params=record_params)
+            written += 1
+        if after_each is not None:
+            after_each()
+    return written, skipped
+
+
+_NORMALIZERS = {}  # per worker process: a normalizer (and its model) loads once, not once per shard
+
+
+def normalize_shard(path: str, keys: list, source: str, normalizer, job: dict, after_record=None) -> str:
+    """A dask task (docs/cluster.md): the normalized records of `keys` ("<source>#<i>") in the
+    shard file `path`; a rerun after a killed worker resumes the partial shard."""
+    from ..data.shards import open_shard, shard_params
+
+    if isinstance(normalizer, str):
+        if normalizer not in _NORMALIZERS:
+            _NORMALIZERS[normalizer] = get_normalizer(normalizer)
+        normalizer = _NORMALIZERS[normalizer]
+    params = shard_params(job, keys)
+    with Dataset.open(source) as data:
+        def create(p):
+            return DatasetWriter.create(p, data.image_shape, crop_regions=data.crop_regions,
+                                        crop_size=crop_size(data.h5), params=params, stage=STAGE)
+
+        with open_shard(path, params, create) as writer:
+            done = writer.sources()
+            items = [int(key.rsplit("#", 1)[1]) for key in keys if key not in done]
+            hook = (lambda: after_record(path, len(writer) + writer.skipped_count())) if after_record else None
+            _normalize_items(writer, data, items, normalizer, job["normalizer"], source, hook)
+    return path
+
+
+def _run_on_cluster(source, out, normalizer, spec, params, progress, scheduler, workers, shard_size, client,
+                    after_record, started) -> dict:
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    from ..data.shards import (check_exactly_once, cluster_client, cluster_threads, plan_shards, remove_shards,
+                               run_shards, shard_sources)
+
+    with (nullcontext(client) if client is not None else cluster_client(scheduler, workers)) as client:
+        threads = cluster_threads(client)
+        with Dataset.open(source) as data, _open_output(out, params, data) as writer:
+            keys = [f"{source}#{i}" for i in range(len(data))]
+            done = writer.sources()
+            todo = [key for key in keys if key not in done]
+            plan = plan_shards(out, todo, shard_size or max(1, min(64, -(-len(todo) // (4 * threads)))))
+            with tqdm(total=len(keys), initial=len(keys) - len(todo), unit="img", desc="normalize",
+                      file=sys.stderr, disable=not progress) as bar:
+                written, reasons = run_shards(client, writer, plan, normalize_shard, source, normalizer, params,
+                                              name="normalize", bar=bar, after_record=after_record)
+            check_exactly_once(out, shard_sources(writer.h5), keys)
+        remove_shards(out)
+        summary = _summary(out, written, sum(reasons.values()), len(keys) - len(todo), spec, started)
+        return {**summary, "workers": len(client.scheduler_info()["workers"]), "shards": len(plan)}
