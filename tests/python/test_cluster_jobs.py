@@ -147,11 +147,20 @@ def test_cli_on_a_scheduler_address(photos, threaded, client, tmp_path, capsys):
 
 
 def test_scheduler_and_workers_are_exclusive(photos, tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        cli_main(["prepare", str(photos), "--out", str(tmp_path / "x.h5"), "--workers", "2",
-                  "--scheduler", "tcp://127.0.0.1:1"])
+    assert cli_main(["prepare", str(photos), "--out", str(tmp_path / "x.h5"), "--workers", "2",
+                     "--scheduler", "tcp://127.0.0.1:1"]) == 2  # argparse's error: exit status 2
+    assert "not allowed with" in capsys.readouterr().err
     with pytest.raises(InputError, match="workers"):
         prepare_dataset_on_cluster([photos], tmp_path / "x.h5", OPTIONS, workers=0, progress=False)
+
+
+def test_threads_with_a_cluster_is_refused_not_ignored(photos, tmp_path, capsys):
+    for cluster in (["--workers", "1"], ["--scheduler", "tcp://127.0.0.1:1"]):
+        rc = cli_main(["prepare", str(photos), "--out", str(tmp_path / "x.h5"), "--threads", "4", *cluster, "--json"])
+        assert rc == 2
+        error = json.loads(capsys.readouterr().out)
+        assert error["error_type"] == "UsageError" and "--threads" in error["error"]
+    assert not (tmp_path / "x.h5").exists()
 
 
 def test_synth_on_two_workers_one_killed_equals_the_threaded_synth(threaded, client, tmp_path):

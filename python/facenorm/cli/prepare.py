@@ -28,8 +28,9 @@ def register(sub):
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="folder (searched recursively), image, or text file listing image paths")
     p.add_argument("--out", required=True, metavar="FILE.h5", help="dataset file to create or resume")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                   help="worker threads (default: the number of CPUs)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="worker threads of the one-host job (default: the number of CPUs); not with "
+                        "--scheduler/--workers, whose workers run one task per dask worker thread")
     p.add_argument("--detector", default="hog", choices=DETECTORS)
     p.add_argument("--size", type=int, default=1024, help="side of the aligned face in pixels (default 1024)")
     p.add_argument("--eye-distance", type=float, default=100.0,
@@ -73,11 +74,16 @@ def run(args) -> int:
                              age_group=args.age_group, landmark_model=args.landmark_model)
     if args.scheduler or args.workers is not None:
         from ..data.prepare_cluster import prepare_dataset_on_cluster
+        from .main import UsageError
+
+        if args.threads is not None:
+            raise UsageError("prepare: --threads is for the one-host job; with --scheduler/--workers each dask "
+                             "worker thread runs one task (set them with dask-worker --nthreads, or --workers N)")
 
         summary = prepare_dataset_on_cluster(args.inputs, args.out, options, scheduler=args.scheduler,
                                              workers=args.workers, shard_size=args.shard_size)
     else:
-        summary = prepare_dataset(args.inputs, args.out, options, threads=args.threads)
+        summary = prepare_dataset(args.inputs, args.out, options, threads=args.threads if args.threads is not None else os.cpu_count() or 1)
     if args.json:
         emit_json(summary)
     else:
