@@ -214,3 +214,89 @@ def test_cli_workers_starts_and_stops_a_local_cluster(photos, threaded, tmp_path
     summary = json.loads(capsys.readouterr().out)
     assert (summary["written"], summary["skipped"], summary["workers"], summary["shards"]) == (6, 2, 1, 2)
     assert_same_dataset(out, threaded)
+
+
+def score_columns(path, key) -> dict:
+    with h5py.File(path, "r") as h5:
+        found = {f"{key}/{name}": h5[f"{key}/{name}"][:] for name in h5[key]}
+        found["attrs"] = dict(h5[key].attrs)
+        if f"heatmaps/{key[len('scores/'):]}" in h5:
+            found["heatmaps"] = h5[f"heatmaps/{key[len('scores/'):]}"][:]
+    return found
+
+
+@pytest.fixture(scope="module")
+def synth_file(threaded, tmp_path_factory):
+    from facenorm.lipsynth.synth_job import run_synth
+
+    out = tmp_path_factory.mktemp("score") / "synth.h5"
+    run_synth(threaded, out, "lt-v1,lt-v2", per_record=2, progress=False)
+    return out
+
+
+def test_score_on_two_workers_one_killed_writes_the_threaded_columns(synth_file, client, tmp_path):
+    import cloudpickle
+    from functools import partial
+
+    from facenorm.score.batch import score_dataset
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    mine, theirs = tmp_path / "threaded.h5", tmp_path / "cluster.h5"
+    shutil.copy(synth_file, mine)
+    shutil.copy(synth_file, theirs)
+    reference = score_dataset(mine, store_heatmaps=True, progress=False)
+    marker = tmp_path / "killed"
+    summary = score_dataset(theirs, store_heatmaps=True, progress=False, client=client, shard_size=5,
+                            after_record=partial(kill_once, str(marker)))
+    assert marker.exists() and marker.read_text().split()[1] == "1" and ".shards/shard-" in marker.read_text()
+    assert (summary["records"], summary["shards"]) == (12, 3)  # (the killed worker may still be restarting)
+    for name in ("records", "scored", "failed", "resumed_from", "mean_score", "key"):
+        assert summary[name] == reference[name], name
+    assert reference["scored"] == 12
+    got, want = score_columns(theirs, reference["key"]), score_columns(mine, reference["key"])
+    assert got.keys() == want.keys() and "heatmaps" in want
+    for name in want:
+        if isinstance(want[name], np.ndarray):
+            np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+        else:
+            assert got[name] == want[name], name
+    assert not Path(str(theirs) + ".shards").exists(), "merged shards are removed"
+    again = score_dataset(theirs, store_heatmaps=True, progress=False)  # the threaded job: nothing left
+    assert (again["scored"], again["resumed_from"]) == (0, 12)
+
+
+def test_score_shards_half_done_or_stale_are_resumed_or_redone(synth_file, tmp_path):
+    from facenorm.score.batch_cluster import score_shard
+
+    path = str(synth_file)
+    settings = {"region": "mouth_nose", "method": "pse", "colour": "ycbcr", "erosion": 3, "soft_sigma": 0.0}
+    with h5py.File(path, "r") as h5:
+        parent = json.loads(h5.attrs["params"])["source"]
+    keys = [f"{path}#{i}" for i in range(3)]
+    shard = str(tmp_path / "f.h5.shards" / "shard-00000-x.h5")
+    os.makedirs(os.path.dirname(shard))
+    Path(shard).write_bytes(b"a shard whose worker died while HDF5 wrote its metadata")
+    score_shard(shard, keys[:1], path, parent, settings, False)  # another job's shard (other keys): redone
+    score_shard(shard, keys, path, parent, settings, False)
+    with h5py.File(shard, "r") as h5:
+        assert h5["done"][:].tolist() == [1, 1, 1] and not np.isnan(h5["score"][:]).any()
+        first = h5["score"][:]
+    with h5py.File(shard, "r+") as h5:  # a kill after row 0: rows 1 and 2 not committed
+        h5["done"][1:] = 0
+        h5["score"][1:] = np.nan
+    calls = []
+    score_shard(shard, keys, path, parent, settings, False, after_record=lambda p, n: calls.append(n))
+    assert calls == [2, 3]
+    with h5py.File(shard, "r") as h5:
+        np.testing.assert_array_equal(h5["score"][:], first)
+
+
+def test_cli_score_on_a_scheduler_address(synth_file, client, tmp_path, capsys):
+    target = tmp_path / "cli.h5"
+    shutil.copy(synth_file, target)
+    rc = cli_main(["score", "--dataset", str(target), "--scheduler", client.scheduler.address, "--json"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["records"], summary["scored"], summary["failed"]) == (12, 12, 0) and summary["workers"] >= 1
+    assert cli_main(["score", "IMG.png", "--reference", "NORM.png", "--workers", "2", "--json"]) == 2
+    assert "--dataset" in json.loads(capsys.readouterr().out)["error"]

@@ -10,6 +10,7 @@ Either way, larger score = more normal.
 """
 from ..geometry import REGIONS as REGION_CHOICES
 from .main import add_policy_argument, emit_json
+from .prepare import add_cluster_arguments
 
 __all__ = ["register", "run", "run_appraisal"]
 
@@ -39,6 +40,7 @@ def register(sub):
     p.add_argument("--reference-dataset", metavar="PARENT.h5",
                    help="batch: the file the records' parent_id points into (default: the source in FILE's params)")
     p.add_argument("--store-heatmaps", action="store_true", help="batch: also store float16 heatmaps in FILE")
+    add_cluster_arguments(p)
     add_policy_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.set_defaults(func=run)
@@ -111,10 +113,13 @@ def run(args) -> int:
         from ..score.batch import score_dataset
         summary = score_dataset(args.dataset, reference_dataset=args.reference_dataset, region=pair_region,
                                 method=args.method, colour=args.colour, erosion=args.erosion,
-                                soft_sigma=args.soft_sigma, store_heatmaps=args.store_heatmaps)
+                                soft_sigma=args.soft_sigma, store_heatmaps=args.store_heatmaps,
+                                scheduler=args.scheduler, workers=args.workers, shard_size=args.shard_size)
         if args.json:
             emit_json(summary)
         return 0
+    if args.scheduler or args.workers is not None or args.shard_size is not None:
+        raise UsageError("score: --scheduler/--workers/--shard-size are for --dataset FILE.h5")
     if not args.image:
         raise UsageError("score: expected IMG (and --reference NORM or --normalizer NAME), or --dataset FILE.h5")
     if args.reference and args.normalizer:
