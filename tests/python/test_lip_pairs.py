@@ -394,3 +394,72 @@ def test_children_give_age_subsets_and_the_without_children_ablation(faces, tmp_
         assert np.isin(kids, train_dev).sum() == 4  # two children, each with its LT-v2 copy
         without = p.subsets(exclude_children=True)
         assert not np.isin(kids, np.concatenate([without["train"], without["dev"]])).any()
+
+
+def test_pairs_on_two_workers_one_killed_equal_the_threaded_pairs(built, tmp_path):
+    """The pairs stage on a dask LocalCluster (docs/cluster.md), one worker SIGKILLed after its first
+    record: the same file as the one-host job's, no record lost or duplicated."""
+    pytest.importorskip("distributed", reason="python3-distributed is not installed")
+    import logging
+    import sys
+    from functools import partial
+    from pathlib import Path
+
+    import cloudpickle
+    from distributed import Client, LocalCluster
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    sources, out, marker = sources_of(built["path"]), tmp_path / "cluster.h5", tmp_path / "killed"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        summary = build_pairs(None, out, sources=sources, progress=False, client=client, shard_size=4,
+                              after_record=partial(kill_once, str(marker)))
+    assert marker.exists() and marker.read_text().split()[1] == "1"
+    assert summary["records"] == built["summary"]["records"] and summary["shards"] >= 3
+    assert not Path(str(out) + ".shards").exists()
+    with h5py.File(out, "r") as got, h5py.File(built["path"], "r") as want:
+        assert got.attrs["params"] == want.attrs["params"]
+        for name in ("records", "skipped"):
+            assert got[name][:].tolist() == want[name][:].tolist(), name
+        for name in ("images", "landmarks", "boxes", "pose", "crops/normalized", "columns/label",
+                     "columns/source_index"):
+            np.testing.assert_array_equal(got[name][:], want[name][:], err_msg=name)
+        keys = [r[1] for r in got["records"][:]]
+        assert len(keys) == len(set(keys))
+    again = build_pairs(None, out, sources=sources, progress=False)
+    assert again["written"] == 0
+
+
+def kill_once(marker, path, done):
+    """Kill this worker process after its first committed record, the first time only."""
+    import os
+    import signal
+    from pathlib import Path
+
+    if not os.path.exists(marker):
+        Path(marker).write_text(f"{path} {done} {os.getpid()}\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_lip_dataset_on_a_local_cluster_builds_the_same_files(built, faces, tmp_path, capsys):
+    """Every stage of `facenorm lip-dataset --workers 2` through the dask shards: the same pairs file."""
+    pytest.importorskip("distributed", reason="python3-distributed is not installed")
+    work = tmp_path / "cluster_work"
+    args = lip_dataset_args(faces, work)
+    rc = cli_main(["lip-dataset", *args["control_inputs"], "--out", str(work), "--test", *args["test_inputs"],
+                   "--real-shapes", args["real_shapes"], "--cleft", *args["cleft_inputs"], "--no-pose-filter",
+                   "--workers", "2", "--shard-size", "3", "--json"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"] == built["summary"]["records"] and summary["subsets"] == built["summary"]["subsets"]
+    with h5py.File(summary["pairs"], "r") as got, h5py.File(built["path"], "r") as want:
+        params = json.loads(got.attrs["params"])
+        expected = json.loads(want.attrs["params"])
+        assert json.dumps(params).replace(str(work), "W") == json.dumps(expected).replace(str(built["work"]), "W")
+        for name in ("images", "crops/normalized", "columns/label", "columns/source_index", "landmarks"):
+            np.testing.assert_array_equal(got[name][:], want[name][:], err_msg=name)
+        assert [r[1].decode().replace(str(work), "W") for r in got["records"][:]] == \
+            [r[1].decode().replace(str(built["work"]), "W") for r in want["records"][:]]
+    assert cli_main(["lip-dataset", *args["control_inputs"], "--out", str(work), "--workers", "2",
+                     "--threads", "2", "--json"]) == 2
+    assert "--threads" in json.loads(capsys.readouterr().out)["error"]

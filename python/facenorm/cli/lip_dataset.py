@@ -1,6 +1,7 @@
 """facenorm lip-dataset CONTROLS... --out DIR: photos -> the (original, normalized) lip-crop pairs
 of the ICMI 2024 lip-abnormality detector (prepare, synth, normalize, pairs; resumable)."""
 from .main import emit_json
+from .prepare import add_cluster_arguments
 
 __all__ = ["register", "severity_range", "run"]
 
@@ -41,8 +42,10 @@ def register(sub):
     p.add_argument("--severity", type=float, default=1.0, help="0 (identity) to 1 (default)")
     p.add_argument("--seed", type=int, default=0, help="synthesis and dev split seed")
     p.add_argument("--dev-fraction", type=float, default=0.2, help="share of non-test identities in dev (default 0.2)")
-    p.add_argument("--threads", type=int, default=2, help="prepare's worker threads (default 2)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="prepare's worker threads (default 2); not with --scheduler/--workers")
     p.add_argument("--no-pose-filter", action="store_true", help="keep every pose (default: |yaw|, |pitch| < 15)")
+    add_cluster_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -59,15 +62,23 @@ def severity_range(text: str) -> tuple:
 
 def run(args) -> int:
     from ..lipdetect.lip_dataset import build_lip_dataset
+    from .main import UsageError
+
+    cluster = args.scheduler or args.workers is not None
+    if cluster and args.threads is not None:
+        raise UsageError("lip-dataset: --threads is for the one-host run; with --scheduler/--workers each dask "
+                         "worker thread runs one task")
 
     summary = build_lip_dataset(args.controls, args.out, method=args.method, normalizer=args.normalizer,
                                 test_inputs=args.test, real_shapes=args.real_shapes, cleft_inputs=args.cleft,
-                                size=args.size, severity=args.severity, seed=args.seed, threads=args.threads,
+                                size=args.size, severity=args.severity, seed=args.seed,
+                                threads=2 if args.threads is None else args.threads,
                                 pose_filter=not args.no_pose_filter, dev_fraction=args.dev_fraction,
                                 children_inputs=args.children, test_children_inputs=args.test_children,
                                 utkface=args.utkface, utkface_per_group=args.utkface_per_group,
                                 utkface_test_per_group=args.utkface_test_per_group,
-                                cleft_severity=severity_range(args.cleft_severity))
+                                cleft_severity=severity_range(args.cleft_severity), scheduler=args.scheduler,
+                                workers=args.workers, shard_size=args.shard_size)
     if args.json:
         emit_json(summary)
     else:

@@ -20,6 +20,7 @@ import time
 
 from .._core import InputError, MissingFileError
 from ..data.prepare import prepare_dataset
+from ..data.prepare_cluster import prepare_dataset_on_cluster
 from ..data.prepare_face import PrepareOptions
 from ..files import atomic_write_text
 from ..lipsynth.method_mix import checked_severity_range, method_list
@@ -90,7 +91,8 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
                       threads: int = 2, progress: bool = True, pose_filter: bool = True,
                       dev_fraction: float = 0.2, crop_size: int = 224, children_inputs=None,
                       test_children_inputs=None, utkface=None, utkface_per_group=None,
-                      utkface_test_per_group=None, cleft_severity=CLEFT_SEVERITY) -> dict:
+                      utkface_test_per_group=None, cleft_severity=CLEFT_SEVERITY, scheduler=None, workers=None,
+                      shard_size=None, client=None) -> dict:
     """Run every stage into `work_dir`; returns {"pairs", "records", "labels", "subsets",
     "seconds": {stage: s, "total": s}, "stages": {stage: {written, skipped, resumed_from}}, ...}.
 
@@ -111,8 +113,18 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
     (0-2, 3-5, 6-12, 13-17, 18-59, 60+; the other faces are recorded as adults); the per_group
     caps draw that many faces per age group (seeded). Faces the detector misses in UTKFace's
     tight crops are retried padded and upsampled (FaceFinder).
+    scheduler / workers / client: run every stage (prepare, synth, normalize, pairs) on a dask
+    cluster in shards of `shard_size` inputs (docs/cluster.md; `threads` is then unused); the
+    same files as the one-host run.
     """
+    if (scheduler or workers is not None) and client is None:
+        arguments = {k: v for k, v in locals().items() if k not in ("scheduler", "workers", "client")}
+        from ..data.shards import cluster_client
+
+        with cluster_client(scheduler, workers) as own:
+            return build_lip_dataset(**arguments, client=own)
     started = time.perf_counter()
+    cluster = {"client": client, "shard_size": shard_size} if client is not None else {}
     methods = method_list(method)
     _check_arguments(control_inputs, methods, test_inputs, real_shapes, size, severity, threads, cleft_severity)
     method = "+".join(methods)
@@ -134,20 +146,24 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
         options = PrepareOptions(size=int(size), group=group, split=split, pose_filter=pose_filter,
                                  age_group=age_group, age_from_name="utkface" if utk else "",
                                  tight_crop_fallback=utk)
-        stages.run(f"prepare_{name}", prepare_dataset, inputs, out, options, threads=int(threads), progress=progress)
+        if cluster:
+            stages.run(f"prepare_{name}", prepare_dataset_on_cluster, inputs, out, options, progress=progress, **cluster)
+        else:
+            stages.run(f"prepare_{name}", prepare_dataset, inputs, out, options, threads=int(threads),
+                       progress=progress)
         return out
 
     def synth(name, prepared, tag, synth_method, templates=None):
         out = os.path.join(work, f"{name}.{tag}.h5")
         mixed = {"cleft_severity": list(cleft_severity)} if "cleft" in method_list(synth_method) else {}
         stages.run(f"synth_{name}_{tag}", run_synth, prepared, out, synth_method, severity=float(severity),
-                   seed=int(seed), templates=templates, progress=progress, **mixed)
+                   seed=int(seed), templates=templates, progress=progress, **mixed, **cluster)
         return out
 
     def normalize(path):
         name = os.path.basename(path)[: -len(".h5")].replace(".", "_")
         out = os.path.join(normalized_dir, os.path.basename(path))
-        stages.run(f"normalize_{name}", run_normalize, path, out, n, progress=progress)
+        stages.run(f"normalize_{name}", run_normalize, path, out, n, progress=progress, **cluster)
         return out
 
     adult = "adult" if ages else ""
@@ -184,7 +200,7 @@ def build_lip_dataset(control_inputs, work_dir, method: str = "lt-v2", normalize
 
     pairs_path = os.path.join(work, f"pairs.{method}.{file_slug(spec)}.h5")
     pairs = stages.run("pairs", build_pairs, None, pairs_path, dev_fraction=dev_fraction, crop_size=crop_size,
-                       seed=int(seed), progress=progress, sources=sources)
+                       seed=int(seed), progress=progress, sources=sources, **cluster)
     stages.seconds["total"] = round(time.perf_counter() - started, 3)
     return {"pairs": pairs["out"], "work_dir": work, "method": method, "normalizer": spec,
             "records": pairs["records"], "labels": pairs["labels"], "subsets": pairs["subsets"],

@@ -23,7 +23,7 @@ from .lip_pairs import COLUMNS, MARGIN, NORMALIZED_CROP, REGION, STAGE, LipPairs
 from .pair_plan import ABNORMAL, NORMAL, Planned, make_plan
 from .pair_sources import PairSource, SourceTables, load_source
 
-__all__ = ["PairSource", "build_pairs"]
+__all__ = ["PairSource", "build_pairs", "pairs_shard"]
 
 
 def _sources(controls, transformed, normalized_controls, normalized_transformed, cleft, normalized_cleft,
@@ -118,7 +118,8 @@ class _PairCutter:
 
 def build_pairs(controls, out, transformed=None, normalized_controls=None, normalized_transformed=None,
                 cleft=None, normalized_cleft=None, dev_fraction: float = 0.2, crop_size: int = 224, seed: int = 0,
-                progress: bool = True, sources: Sequence[PairSource] = ()) -> dict:
+                progress: bool = True, sources: Sequence[PairSource] = (), scheduler=None, workers=None,
+                shard_size=None, client=None, after_record=None) -> dict:
     """Build (or resume) the pairs file `out`; returns a JSON-friendly summary.
 
     controls / transformed / normalized_controls / normalized_transformed: a prepare file of
@@ -127,6 +128,8 @@ def build_pairs(controls, out, transformed=None, normalized_controls=None, norma
     output (abnormal, split test, subset test_cleft). sources: more PairSource objects, e.g. a
     second balanced source for a test set, or PairSource(test, transformed=real_shapes,
     normalized_transformed=..., abnormal_only=True, tag="real_shapes"); controls may then be None.
+    scheduler / workers / client: cut the pairs on a dask cluster in shards of `shard_size`
+    records (docs/cluster.md); the same file as the one-host job.
     Raises InputError for bad arguments, DatasetError when an input is not the file expected
     (stage, made from another file, job not finished) or `out` was written with other arguments.
     """
@@ -157,10 +160,22 @@ def build_pairs(controls, out, transformed=None, normalized_controls=None, norma
         cutter = _PairCutter(tables, int(crop_size), stack)
         with tqdm(total=len(planned), initial=len(planned) - len(todo), unit="pair", desc="pairs", file=sys.stderr,
                   disable=not progress) as bar:
-            for p in todo:
-                writer.append(**cutter.cut(p))
-                written += 1
-                bar.update(1)
+            if scheduler or workers is not None or client is not None:
+                written, cluster = _cut_on_cluster(writer, out, todo, all_sources, params, scheduler, workers,
+                                                   shard_size, client, bar, after_record)
+                from ..data.shards import check_exactly_once, shard_sources
+
+                check_exactly_once(out, shard_sources(writer.h5), [p.key for p in planned] + [s.key for s in skipped])
+            else:
+                cluster = {}
+                for p in todo:
+                    writer.append(**cutter.cut(p))
+                    written += 1
+                    bar.update(1)
+    if cluster:
+        from ..data.shards import remove_shards
+
+        remove_shards(out)
     with LipPairs.open(out) as pairs:
         labels = pairs.labels
         subsets = {name: int(len(idx)) for name, idx in pairs.subsets().items()}
@@ -169,4 +184,56 @@ def build_pairs(controls, out, transformed=None, normalized_controls=None, norma
             "skipped_by_reason": dict(sorted(skipped_now.items())), "resumed_from": resumed_from, "records": records,
             "not_used": dict(sorted(Counter(s.reason for s in skipped).items())),
             "labels": {"normal": int((labels == NORMAL).sum()), "abnormal": int((labels == ABNORMAL).sum())},
-            "subsets": subsets, "seconds": round(time.perf_counter() - started, 3)}
+            "subsets": subsets, "seconds": round(time.perf_counter() - started, 3), **cluster}
+
+
+_PLANS = {}  # per worker process: the sources' tables and the plan, loaded once, not once per shard
+
+
+def pairs_shard(path: str, keys: list, sources: list, job: dict, after_record=None) -> str:
+    """A dask task (docs/cluster.md): the pair records of `keys` in the shard file `path`; a rerun
+    after a killed worker resumes the partial shard. The worker re-derives the plan from `sources`
+    (make_plan is deterministic), so only the keys travel."""
+    import json
+
+    from ..data.shards import open_shard, shard_params
+
+    crop_size = int(job["crop_size"])
+    cache = json.dumps(job, sort_keys=True)
+    if cache not in _PLANS:
+        tables = [load_source(s) for s in sources]
+        planned, _ = make_plan(tables, float(job["dev_fraction"]), int(job["seed"]))
+        _PLANS.clear()
+        _PLANS[cache] = tables, {p.key: p for p in planned}
+    tables, by_key = _PLANS[cache]
+    params = shard_params(job, keys)
+
+    def create(p):
+        return DatasetWriter.create(p, (crop_size, crop_size), crop_regions=[NORMALIZED_CROP], crop_size=crop_size,
+                                    params=params, stage=STAGE, columns=COLUMNS)
+
+    with open_shard(path, params, create) as writer, contextlib.ExitStack() as stack:
+        cutter = _PairCutter(tables, crop_size, stack)
+        done = writer.sources()
+        for key in keys:
+            if key in done:
+                continue
+            writer.append(**cutter.cut(by_key[key]))
+            if after_record is not None:
+                after_record(path, len(writer))
+    return path
+
+
+def _cut_on_cluster(writer, out, todo, sources, params, scheduler, workers, shard_size, client, bar,
+                    after_record) -> tuple:
+    """The pair records of `todo` cut by dask tasks into shard files and merged into `writer` in order."""
+    from contextlib import nullcontext
+
+    from ..data.shards import cluster_client, cluster_threads, plan_shards, run_shards
+
+    with (nullcontext(client) if client is not None else cluster_client(scheduler, workers)) as client:
+        threads = cluster_threads(client)
+        plan = plan_shards(out, [p.key for p in todo], shard_size or max(1, min(64, -(-len(todo) // (4 * threads)))))
+        written, _ = run_shards(client, writer, plan, pairs_shard, list(sources), params, name="pairs", bar=bar,
+                                after_record=after_record)
+        return written, {"threads": threads, "workers": len(client.scheduler_info()["workers"]), "shards": len(plan)}
