@@ -300,3 +300,35 @@ def test_cli_score_on_a_scheduler_address(synth_file, client, tmp_path, capsys):
     assert (summary["records"], summary["scored"], summary["failed"]) == (12, 12, 0) and summary["workers"] >= 1
     assert cli_main(["score", "IMG.png", "--reference", "NORM.png", "--workers", "2", "--json"]) == 2
     assert "--dataset" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_the_appraisal_feature_cache_on_two_workers_one_killed_equals_the_threaded_cache(shared_data, client, tmp_path):
+    """fit-anomaly-model's cache (its own HDF5 layout) through shards: same faces, skips, features."""
+    from functools import partial
+
+    from facenorm.appraisal.feature_cache import build_feature_cache
+    from facenorm.appraisal.features import Embedder
+
+    images = sorted((shared_data / "utkface" / "images").glob("3_*.jpg"))[:9]
+    if len(images) < 9:
+        pytest.skip("UTKFace images missing")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    files = [(str(p), "3-5") for p in images[:5]] + [(str(broken), "3-5")] + [(str(p), "3-5") for p in images[5:]]
+    embedder = Embedder(channels=8, seed=1)
+    threaded = tmp_path / "threaded.h5"
+    build_feature_cache(threaded, files, embedder, batch=2, progress=False)
+    marker = tmp_path / "killed"
+    clustered = tmp_path / "cluster.h5"
+    summary = build_feature_cache(clustered, files, embedder, progress=False, client=client, shard_size=4,
+                                  after_batch=partial(kill_once, str(marker)))
+    assert marker.exists(), "the fault hook never killed a worker"
+    assert summary["faces"] + summary["skipped"] == len(files) and summary["skipped"] >= 1
+    key = "features/" + embedder.key
+    with h5py.File(threaded, "r") as a, h5py.File(clustered, "r") as b:
+        for name in ("faces/path", "faces/age_group", "faces/fallback", "skipped/path"):
+            assert list(a[name][:]) == list(b[name][:]), name
+        np.testing.assert_allclose(a["faces/landmarks"][:], b["faces/landmarks"][:])
+        np.testing.assert_allclose(a[key][:].astype(np.float32), b[key][:].astype(np.float32), atol=1e-2)
+        assert dict(a.attrs) == dict(b.attrs)
+    assert not (tmp_path / "cluster.h5.shards").exists()

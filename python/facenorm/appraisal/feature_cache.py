@@ -21,7 +21,7 @@ from .anomaly_map import face_mask
 from .features import GRID, Embedder
 from .normal_faces import FaceFinder
 
-__all__ = ["build_feature_cache"]
+__all__ = ["build_feature_cache", "append_committed"]
 
 _STR = h5py.string_dtype()
 
@@ -59,24 +59,31 @@ def _feature_names(f):
     return names
 
 
-def build_feature_cache(path, files, embedder: Embedder, batch: int = 16, progress: bool = True) -> dict:
+def build_feature_cache(path, files, embedder: Embedder, batch: int = 16, progress: bool = True,
+                        client=None, shard_size=None, after_batch=None) -> dict:
     """Landmarks and embeddings of `files` [(path, age group or None)] into the cache at `path`,
-    resuming where a previous run of the same file list stopped."""
+    resuming where a previous run of the same file list stopped. client: a dask.distributed
+    Client to compute the rest in shards on (feature_cache_cluster.py); after_batch(path, done):
+    a test hook called after each committed batch."""
     key = "features/" + embedder.key
-    finder = FaceFinder()
     lock = WriterLock(path)
     try:
         if not os.path.exists(path):
             h5py.File(path, "w").close()
         with open_hdf5(path, "a") as f:
-            return _fill(f, path, files, embedder, finder, key, batch, progress)
+            start = _open_for(f, path, files, embedder, key)
+            if client is not None:
+                from .feature_cache_cluster import fill_on_cluster
+                fill_on_cluster(f, path, files[start:], embedder, client, shard_size, progress, after_batch)
+                return _summary(f, path)
+            return _fill(f, path, files, embedder, FaceFinder(), key, batch, progress, start, after_batch)
     finally:
         lock.release()
 
 
-def _fill(f, path, files, embedder, finder, key, batch, progress) -> dict:
-    from tqdm import tqdm
-
+def _open_for(f, path, files, embedder, key) -> int:
+    """Checks the cache was made for this file list and embedding, drops a half-written batch;
+    returns how many inputs are done."""
     if "files" in f.attrs and f.attrs["files"] != len(files):
         raise _core.DatasetError(f"{path}: made for {f.attrs['files']} input files, now {len(files)}; "
                                  "use a new cache file for another file list")
@@ -88,7 +95,38 @@ def _fill(f, path, files, embedder, finder, key, batch, progress) -> dict:
         raise _core.DatasetError(f"{path}: holds faces without {key}; use a new cache file for new features")
     _truncate(f, int(f.attrs["faces"]), int(f.attrs["skipped"]))
     f.attrs["embedding"] = embedder.key
-    start = int(f.attrs["done"])
+    return int(f.attrs["done"])
+
+
+def append_committed(f, rows: dict, skips: list, inputs_done: int) -> None:
+    """Append faces {path, age_group, fallback, landmarks, <feature key>: arrays} and skips
+    [(path, reason)], then commit: the counts move only after the rows are written."""
+    if len(rows.get("faces/path", ())):
+        for name in ("faces/path", "faces/age_group"):
+            _append(f, name, list(rows[name]), _STR)
+        _append(f, "faces/fallback", rows["faces/fallback"], np.bool_)
+        _append(f, "faces/landmarks", rows["faces/landmarks"], np.float32)
+        for name, values in rows.items():
+            if name.startswith("features/"):
+                _append(f, name, values, np.float16)
+    if skips:
+        _append(f, "skipped/path", [s[0] for s in skips], _STR)
+        _append(f, "skipped/reason", [s[1] for s in skips], _STR)
+    f.flush()
+    f.attrs["faces"] = int(f.attrs["faces"]) + len(rows.get("faces/path", ()))
+    f.attrs["skipped"] = int(f.attrs["skipped"]) + len(skips)
+    f.attrs["done"] = int(f.attrs["done"]) + inputs_done
+    f.flush()
+
+
+def _summary(f, path) -> dict:
+    return {"cache": os.fspath(path), "faces": int(f.attrs["faces"]), "skipped": int(f.attrs["skipped"]),
+            "fallback": int(np.sum(f["faces/fallback"][:])) if "faces/fallback" in f else 0}
+
+
+def _fill(f, path, files, embedder, finder, key, batch, progress, start, after_batch=None) -> dict:
+    from tqdm import tqdm
+
     with tqdm(total=len(files), initial=start, desc="normal faces", unit="face", file=sys.stderr,
               disable=not progress) as bar:
         for lo in range(start, len(files), batch):
@@ -106,23 +144,14 @@ def _fill(f, path, files, embedder, finder, key, batch, progress) -> dict:
                 rows.append((source, group or "", fallback, landmarks))
                 crops += [aligned.image, aligned.image[:, ::-1]]
                 faces += [face, face[:, ::-1]]
+            block = {}
             if rows:
                 emb = embedder(np.stack(crops), np.stack(faces)).astype(np.float16)
-                emb = emb.reshape(len(rows), 2, embedder.channels, GRID, GRID)
-                _append(f, "faces/path", [r[0] for r in rows], _STR)
-                _append(f, "faces/age_group", [r[1] for r in rows], _STR)
-                _append(f, "faces/fallback", [r[2] for r in rows], np.bool_)
-                _append(f, "faces/landmarks", np.stack([r[3] for r in rows]), np.float32)
-                _append(f, key, emb, np.float16)
-            if skips:
-                _append(f, "skipped/path", [s[0] for s in skips], _STR)
-                _append(f, "skipped/reason", [s[1] for s in skips], _STR)
-            f.flush()
-            # The commit: counts move only after the batch's rows are written.
-            f.attrs["faces"] = int(f.attrs["faces"]) + len(rows)
-            f.attrs["skipped"] = int(f.attrs["skipped"]) + len(skips)
-            f.attrs["done"] = lo + len(chunk)
-            f.flush()
+                block = {"faces/path": [r[0] for r in rows], "faces/age_group": [r[1] for r in rows],
+                         "faces/fallback": [r[2] for r in rows], "faces/landmarks": np.stack([r[3] for r in rows]),
+                         key: emb.reshape(len(rows), 2, embedder.channels, GRID, GRID)}
+            append_committed(f, block, skips, len(chunk))
+            if after_batch is not None:
+                after_batch(os.fspath(path), int(f.attrs["done"]))
             bar.update(len(chunk))
-    return {"cache": os.fspath(path), "faces": int(f.attrs["faces"]), "skipped": int(f.attrs["skipped"]),
-            "fallback": int(np.sum(f["faces/fallback"][:])) if "faces/fallback" in f else 0}
+    return _summary(f, path)

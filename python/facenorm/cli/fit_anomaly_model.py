@@ -2,6 +2,7 @@
 model of the default appraisal, fitted on normal faces of every age (UTKFace's fitting split and
 CelebAMask-HQ train) and their mirrors, then calibrated on held-out ones (docs/appraisal.md)."""
 from .main import emit_json
+from .prepare import add_cluster_arguments
 
 __all__ = ["register", "run"]
 
@@ -20,6 +21,7 @@ def register(sub):
     p.add_argument("--no-lighting", action="store_true", help="do not even out the face's exposure before the features")
     p.add_argument("--calibration-per-group", type=int, default=100,
                    help="held-out faces per age group for the calibration (default 100; 0 skips it)")
+    add_cluster_arguments(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -40,7 +42,12 @@ def run(args) -> int:
     cache = args.cache or os.path.join(os.path.dirname(out), os.path.basename(out) + "_features.h5")
     embedder = Embedder(args.channels, args.seed, not args.no_lighting)
     files = normal_face_files(args.data, "fit", per_group=args.per_group, seed=args.seed)
-    summary = {"cache": build_feature_cache(cache, files, embedder)}
+    if args.scheduler or args.workers is not None:   # the feature cache on a dask cluster (docs/cluster.md)
+        from ..data.shards import cluster_client
+        with cluster_client(args.scheduler, args.workers) as client:
+            summary = {"cache": build_feature_cache(cache, files, embedder, client=client, shard_size=args.shard_size)}
+    else:
+        summary = {"cache": build_feature_cache(cache, files, embedder)}
     model = fit_anomaly_model(cache, args.channels, args.seed, args.shrinkage, not args.no_lighting)
     model.save(out)
     summary["model"] = out
