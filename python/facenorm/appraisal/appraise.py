@@ -87,10 +87,10 @@ class Appraiser:
         from .calibration import AppraisalCalibration
         self.model = load_anomaly_model(model)
         self.calibration = calibration if calibration is not None else AppraisalCalibration.for_model(self.model)
-        # With the model's own calibration, map-inpaint's method=auto reads the same fill (and its name
-        # stays plain "map-inpaint" in the JSON); a calibration given here names its fill explicitly.
-        self.normalizer = MapInpaintNormalizer(method="auto" if calibration is None else self.calibration.fill(),
-                                               loaded_model=self.model, inpainter=inpainter)
+        # map-inpaint reads its threshold and fill from the same calibration (its method stays auto,
+        # so the JSON names the normalizer plain "map-inpaint").
+        self.normalizer = MapInpaintNormalizer(loaded_model=self.model, inpainter=inpainter,
+                                               calibration=self.calibration)
         self._features = None
 
     def feature_distance(self, crop: np.ndarray, normalized: np.ndarray) -> np.ndarray:

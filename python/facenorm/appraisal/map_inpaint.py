@@ -114,10 +114,11 @@ class MapInpaintNormalizer(Normalizer):
     name = "map-inpaint"
 
     def __init__(self, threshold="auto", passes="2", method="auto", model=None, region=INPAINT_REGION,
-                 loaded_model=None, inpainter=None):
+                 loaded_model=None, inpainter=None, calibration=None):
         """model: an anomaly model folder (default: the shipped one); loaded_model: an anomaly model
         already in memory (the appraisal shares its own); inpainter: the inpainting network's folder
-        for method=network (default: the shipped models/face_inpainter)."""
+        for method=network (default: the shipped models/face_inpainter); calibration: an
+        AppraisalCalibration already loaded (default: the model folder's, read once)."""
         if method not in FILLS and method != "auto":
             from .._core import InputError
             raise InputError(f"map-inpaint: option method: expected auto, {', '.join(FILLS)}, got '{method}'")
@@ -126,11 +127,10 @@ class MapInpaintNormalizer(Normalizer):
             raise InputError(f"map-inpaint: option region: expected lip, mouth, mouth_nose, face_no_eyes or face, got '{region}'")
         self.method, self.model_path, self.region, self.inpainter_path = method, model, region, inpainter
         self._inpainter = None
-        self._calibrated_fill = None
         self.passes = number_option("map-inpaint", "passes", passes, 1, 2, int)
         self.threshold = threshold if threshold == "auto" else number_option("map-inpaint", "threshold", threshold, 0.0, 50.0)
         self._model = loaded_model
-        self._calibrated = None
+        self._calibration = calibration
 
     @property
     def model(self):
@@ -150,23 +150,25 @@ class MapInpaintNormalizer(Normalizer):
         return self._inpainter
 
     @property
+    def calibration(self):
+        """The calibration the threshold and the fill come from (the model folder's, read once)."""
+        if self._calibration is None:
+            from .calibration import AppraisalCalibration
+            self._calibration = AppraisalCalibration.for_model(self.model)
+        return self._calibration
+
+    @property
     def fill(self) -> str:
         """The given method, or (auto) the one the model's calibration was made with."""
         if self.method != "auto":
             return self.method
-        if self._calibrated_fill is None:
-            from .calibration import AppraisalCalibration
-            self._calibrated_fill = AppraisalCalibration.for_model(self.model).fill()
-        return self._calibrated_fill
+        return self.calibration.fill()
 
     def resolved_threshold(self) -> float:
         """The given threshold, or the model's calibrated one (read once, not per photo)."""
         if self.threshold != "auto":
             return float(self.threshold)
-        if self._calibrated is None:
-            from .calibration import AppraisalCalibration
-            self._calibrated = AppraisalCalibration.for_model(self.model).inpaint_threshold(DEFAULT_THRESHOLD)
-        return self._calibrated
+        return self.calibration.inpaint_threshold(DEFAULT_THRESHOLD)
 
     def options(self) -> dict:
         opts = {}
